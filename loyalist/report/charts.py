@@ -1,0 +1,55 @@
+"""Charts as inline SVG: no scripts, no fonts or files to fetch, so the report works offline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+
+def bar_chart(
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    title: str,
+    value_format: str = "{:,.0f}",
+    width: int = 760,
+    height: int = 260,
+) -> str:
+    """Return an SVG bar chart; every bar carries a ``<title>`` tooltip with its exact value.
+
+    Examples
+    --------
+    >>> svg = bar_chart(["Jan", "Feb"], [3, 5], title="Orders")
+    >>> svg.startswith("<svg") and svg.count("<rect") == 2
+    True
+    """
+    left, bottom, top = 56, 42, 16
+    plot_w, plot_h = width - left - 12, height - bottom - top
+    peak = max([float(v) for v in values] + [1e-12])
+    step = plot_w / max(len(values), 1)
+    parts = [
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} '
+        f'{height}" width="100%" xmlns="http://www.w3.org/2000/svg">',
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 12}" y2="{top + plot_h}" '
+        'stroke="#999"/>',
+    ]
+    for frac in (0.5, 1.0):
+        y = top + plot_h * (1 - frac)
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">'
+                     f"{escape(value_format.format(peak * frac))}</text>")
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 12}" y2="{y:.1f}" '
+                     'stroke="#eee"/>')
+    every = max(1, len(labels) // 12)
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        h = plot_h * float(value) / peak
+        x = left + i * step
+        parts.append(
+            f'<rect x="{x + step * 0.1:.1f}" y="{top + plot_h - h:.1f}" width="{step * 0.8:.1f}" '
+            f'height="{h:.1f}" fill="#3b6ea8"><title>{escape(label)}: '
+            f"{escape(value_format.format(value))}</title></rect>"
+        )
+        if i % every == 0:
+            parts.append(f'<text x="{x + step / 2:.1f}" y="{height - bottom + 16}" '
+                         f'text-anchor="middle" class="axis">{escape(label)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)

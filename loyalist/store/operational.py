@@ -1,0 +1,54 @@
+"""The operational store: points ledger, surveys, tasks and API keys.
+
+SQLite in WAL mode by default (a file in the workspace), PostgreSQL in production, both through
+SQLAlchemy 2 Core. WAL lets readers run while one writer commits; ``busy_timeout`` makes writers
+wait for each other instead of failing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from loyalist.errors import ConfigError
+
+
+def default_url(workspace: Path) -> str:
+    """Return the URL of the default SQLite operational store inside ``workspace``."""
+    return f"sqlite:///{(workspace / 'operational.sqlite').resolve()}"
+
+
+def connect_operational(url: str) -> sa.Engine:
+    """Create an engine for the operational store at ``url``.
+
+    Examples
+    --------
+    >>> engine = connect_operational("sqlite://")
+    >>> with engine.connect() as conn:
+    ...     conn.exec_driver_sql("select 1").scalar()
+    1
+    """
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise ConfigError(f"not a database URL: {url!r}", key="operational_url") from exc
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(parsed, connect_args={"timeout": 30})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(parsed, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL: concurrent readers with one writer; NORMAL sync is durable in WAL mode across app
+    # crashes (only an OS crash can lose the last commits).
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

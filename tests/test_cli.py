@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from loyalist.cli import app
+
+runner = CliRunner()
+GOOD = "order_id,customer_id,ordered_at,amount\no1,c1,2024-01-05,10.5\no2,c2,bad,3\n"
+
+
+def run(*args, ws):
+    return runner.invoke(app, ["--workspace", str(ws), *map(str, args)])
+
+
+def test_import_json_summary_and_rejects(tmp_path, write):
+    ws = tmp_path / "ws"
+    result = run("import", "orders", write("o.csv", GOOD), "--format", "json", ws=ws)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"table": "orders", "file": str(tmp_path / "o.csv"),
+                                         "lines_read": 2, "rows_loaded": 1, "rows_rejected": 1}
+    listed = json.loads(run("rejects", "--format", "json", ws=ws).stdout)
+    assert [(r["line"], r["column"]) for r in listed] == [(3, "ordered_at")]
+    as_csv = run("rejects", "orders", "--format", "csv", ws=ws).stdout.splitlines()
+    assert as_csv[0] == "table,file,line,column,reason,value" and len(as_csv) == 2
+
+
+def test_import_with_map(tmp_path, write):
+    path = write("o.csv", "id,when,total\n1,2024-01-01,3\n")
+    result = run("import", "orders", path, "--map", "order_id=id", "--map", "ordered_at=when",
+                 "--map", "amount=total", ws=tmp_path / "ws")
+    assert result.exit_code == 0 and "1 loaded, 0 rejected" in result.stdout
+
+
+def test_expected_errors_print_one_line_without_traceback(tmp_path, write):
+    cases = [
+        ("import", "orders", tmp_path / "missing.csv"),
+        ("import", "nope", write("o.csv", GOOD)),
+        ("import", "orders", write("o2.csv", "order_id\n1\n")),
+        ("import", "orders", write("o3.csv", GOOD), "--strict"),
+        ("import", "orders", write("o4.csv", GOOD), "--map", "oops"),
+        ("rejects", "--format", "xml"),
+        ("report",),
+    ]
+    for args in cases:
+        result = run(*args, ws=tmp_path / "ws-err")
+        assert result.exit_code == 2, (args, result.output)
+        assert "Traceback" not in result.output
+        assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_bad_setting_is_reported(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOYALIST_PROGRESS", "maybe")
+    result = runner.invoke(app, ["version"])
+    assert result.exit_code == 2 and "LOYALIST_PROGRESS" in result.stderr
+
+
+def test_schema(tmp_path):
+    result = run("schema", "orders", ws=tmp_path)
+    assert result.exit_code == 0
+    assert "order_id" in result.stdout and "key, required" in result.stdout
+
+
+def test_demo_cdnow_writes_report(tmp_path):
+    result = run("demo", "--dataset", "cdnow", "--into", tmp_path / "demo", ws=tmp_path)
+    assert result.exit_code == 0, result.output
+    summary = "orders <- CDNOW_master.txt: 69,659 lines read, 69,659 loaded, 0 rejected"
+    assert summary in result.stdout
+    assert (tmp_path / "demo" / "report.html").exists()
+    again = run("demo", "--dataset", "cdnow", "--into", tmp_path / "demo", ws=tmp_path)
+    assert again.exit_code == 0 and "69,659 loaded" in again.stdout

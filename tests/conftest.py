@@ -27,3 +27,12 @@ def write(tmp_path: Path):
         return path
 
     return _write
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """SQLAlchemy URL of a throw-away PostgreSQL server (started once per test session)."""
+    from tests.support.postgres import postgres_server
+
+    with postgres_server() as url:
+        yield url

@@ -36,3 +36,11 @@ def postgres_url():
 
     with postgres_server() as url:
         yield url
+
+
+@pytest.fixture
+def rfm_workspace(tmp_path: Path) -> Workspace:
+    """The tiny shop of tests/support/shop.py in a fresh workspace."""
+    from tests.support.shop import make_rfm_workspace
+
+    return make_rfm_workspace(tmp_path / "shop")

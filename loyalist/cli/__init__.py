@@ -8,6 +8,7 @@ traceback. Each family of commands lives in its own module and registers itself 
 from __future__ import annotations
 
 from loyalist.cli import core  # noqa: F401  (registers the core commands)
+from loyalist.cli import segments  # noqa: F401
 from loyalist.cli.output import app
 
 __all__ = ["app", "main"]

@@ -63,7 +63,16 @@ def print_rows(rows: list[dict[str, Any]], fmt: str, *, title: str, limit: int) 
     for name in rows[0] if rows else ["table", "file", "line", "column", "reason"]:
         grid.add_column(name)
     for row in rows[:limit]:
-        grid.add_row(*("" if v is None else str(v) for v in row.values()))
+        grid.add_row(*(_cell(v) for v in row.values()))
     out.print(grid)
     if len(rows) > limit:
         out.print(f"... {len(rows) - limit:,} more (use --limit or --format csv)")
+
+
+def _cell(value: Any) -> str:
+    """Table text of a value: floats rounded for reading (CSV and JSON keep full precision)."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) >= 1 or value == 0 else f"{value:.4f}"
+    return str(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -10,16 +11,24 @@ from loyalist.data.views import tables
 from loyalist.metrics import headline, orders_by_month
 from loyalist.report.charts import bar_chart
 from loyalist.report.html import Section, absent, card, page
+from loyalist.report.segments import segment_sections
 from loyalist.store.workspace import Workspace
 
 
-def build_report(workspace: Workspace, out: Path | None = None) -> Path:
-    """Write the report of ``workspace`` to ``out`` (default ``<workspace>/report.html``)."""
+def build_report(workspace: Workspace, out: Path | None = None,
+                 as_of: dt.date | None = None) -> Path:
+    """Write the report of ``workspace`` to ``out`` (default ``<workspace>/report.html``).
+
+    ``as_of`` defaults to the date of the last order (demo data sets are historical).
+    """
     out = out or workspace.path / "report.html"
     with workspace.ibis() as backend:
         t = tables(backend)
         head = backend.execute(headline(t["orders"], t["customers"])).iloc[0].to_dict()
         monthly = backend.execute(orders_by_month(t["orders"]))
+        last = head.get("last_order")
+        day = as_of or (None if last is None or last != last else last.date())
+        segment_part = segment_sections(backend, t, day)
     sections = [_headline_section(head)]
     if len(monthly):
         labels = [m.strftime("%Y-%m") for m in monthly["month"]]
@@ -32,6 +41,7 @@ def build_report(workspace: Workspace, out: Path | None = None) -> Path:
     else:
         sections.append(absent("Orders per month",
                                "Import orders (`loyalist import orders FILE`)."))
+    sections.extend(segment_part)
     subtitle = f"Workspace {workspace.path} · generated {datetime.now():%Y-%m-%d %H:%M}"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page("loyalist report", subtitle, sections), encoding="utf-8")

@@ -21,3 +21,11 @@ def test_report_on_empty_workspace_says_what_is_missing(workspace, write):
     import_file(workspace, "customers", write("c.csv", "customer_id\nx\n"))
     html = build_report(workspace).read_text()
     assert "No data yet" in html and "loyalist import orders" in html
+
+
+def test_report_shows_segments_migration_and_lists(rfm_workspace):
+    html = build_report(rfm_workspace).read_text()
+    for title in ("RFM grid as of 2024-04-02", "Segments as of 2024-04-02", "Segment migration",
+                  "Best customers", "Falling off"):
+        assert title in html, title
+    assert html.count('<table class="grid">') == 2  # RFM grid and migration matrix

@@ -1,0 +1,133 @@
+"""Customer 360: one customer's profile, money, usage, satisfaction, segments, value and signals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from loyalist.errors import NotFoundError
+from loyalist.segments.maps import SegmentMap
+from loyalist.segments.movement import segments_at
+from loyalist.segments.rfm import _as_date, _end_of
+from loyalist.segments.signals import loyalty_signals
+from loyalist.segments.value import ValueWeights, value_score
+
+
+def customer_360(
+    backend: Any,
+    tables: dict[str, ir.Table],
+    customer_id: str,
+    *,
+    as_of: dt.date | str,
+    segment_map: SegmentMap | None = None,
+    weights: ValueWeights | None = None,
+    history_months: int = 6,
+) -> dict[str, Any]:
+    """Everything known about ``customer_id`` as of a date, as plain Python values.
+
+    Keys: ``profile``, ``money`` (orders, revenue, refunds, first/last order, recent orders),
+    ``usage`` (events, active days and features in the last 30 days), ``satisfaction`` (last NPS,
+    mean CSAT, tickets), ``segments`` (the segment at the end of each of the last
+    ``history_months`` months and at ``as_of``), ``value`` (parts and contributions) and
+    ``signals``. Unknown customers raise :class:`~loyalist.errors.NotFoundError`.
+    """
+    cid = str(customer_id)
+    end = _end_of(as_of)
+    c = tables["customers"]
+    profile = _records(backend, c.filter(c.customer_id == cid))
+    if not profile:
+        raise NotFoundError(f"no customer {cid!r}", customer_id=cid)
+    return {
+        "customer_id": cid,
+        "as_of": _as_date(as_of).isoformat(),
+        "profile": profile[0],
+        "money": _money(backend, tables, cid, end),
+        "usage": _usage(backend, tables, cid, as_of),
+        "satisfaction": _satisfaction(backend, tables, cid, end),
+        "segments": _segment_history(backend, tables, cid, as_of, segment_map, history_months),
+        "value": _one(backend, value_score(tables, as_of=as_of, weights=weights), cid),
+        "signals": _one(backend, loyalty_signals(tables, as_of=as_of), cid),
+    }
+
+
+def _records(backend: Any, expr: ir.Table) -> list[dict[str, Any]]:
+    frame = backend.execute(expr)
+    frame = frame.astype(object).where(frame.notna(), None)
+    return [dict(row) for row in frame.to_dict(orient="records")]
+
+
+def _one(backend: Any, table: ir.Table, cid: str) -> dict[str, Any] | None:
+    rows = _records(backend, table.filter(table.customer_id == cid))
+    return rows[0] if rows else None
+
+
+def _money(backend: Any, tables: dict[str, ir.Table], cid: str,
+           end: ir.TimestampValue) -> dict[str, Any]:
+    o = tables["orders"].filter(tables["orders"].customer_id == cid,
+                                tables["orders"].ordered_at < end)
+    r = tables["refunds"].filter(tables["refunds"].customer_id == cid,
+                                 tables["refunds"].refunded_at < end)
+    summary = _records(backend, o.aggregate(
+        orders=o.order_id.nunique(), revenue=o.amount.cast("float64").sum(),
+        first_order=o.ordered_at.min(), last_order=o.ordered_at.max()))[0]
+    summary["refunded"] = _records(backend, r.aggregate(
+        refunded=r.amount.cast("float64").sum()))[0]["refunded"] or 0.0
+    recent = o.order_by([ibis.desc("ordered_at"), "order_id"]).limit(10)
+    summary["recent_orders"] = _records(backend, recent.select("order_id", "ordered_at",
+                                                              "amount"))
+    return summary
+
+
+def _usage(backend: Any, tables: dict[str, ir.Table], cid: str,
+           as_of: dt.date | str) -> dict[str, Any]:
+    day = _as_date(as_of)
+    start = ibis.timestamp(dt.datetime.combine(day - dt.timedelta(days=29), dt.time()))
+    e = tables["events"]
+    e = e.filter(e.customer_id == cid, e.occurred_at >= start, e.occurred_at < _end_of(as_of))
+    return _records(backend, e.aggregate(
+        events_30d=e.count(), active_days_30d=e.occurred_at.date().nunique(),
+        features_30d=e.feature.nunique()))[0]
+
+
+def _satisfaction(backend: Any, tables: dict[str, ir.Table], cid: str,
+                  end: ir.TimestampValue) -> dict[str, Any]:
+    s = tables["survey_responses"]
+    s = s.filter(s.customer_id == cid, s.answered_at < end, s.score.notnull())
+    nps = s.filter(s.question == "nps").order_by([ibis.desc("answered_at"), "response_id"])
+    last = _records(backend, nps.select("score", "answered_at").limit(1))
+    csat = s.filter(s.question == "csat")
+    t = tables["tickets"].filter(tables["tickets"].customer_id == cid,
+                                 tables["tickets"].opened_at < end)
+    tickets = _records(backend, t.aggregate(
+        tickets=t.count(),
+        open_tickets=t.resolved_at.isnull().cast("int64").sum().fill_null(0),
+        complaints=t.is_complaint.fill_null(False).cast("int64").sum().fill_null(0)))[0]
+    return {
+        "last_nps": last[0]["score"] if last else None,
+        "last_nps_at": last[0]["answered_at"] if last else None,
+        "csat_mean": _records(backend, csat.aggregate(
+            m=csat.score.cast("float64").mean()))[0]["m"],
+        **tickets,
+    }
+
+
+def _segment_history(backend: Any, tables: dict[str, ir.Table], cid: str,
+                     as_of: dt.date | str, seg_map: SegmentMap | None,
+                     months: int) -> list[dict[str, Any]]:
+    day = _as_date(as_of)
+    dates = [day]
+    first = day.replace(day=1)
+    for _ in range(months):
+        first = first - dt.timedelta(days=1)  # last day of the previous month
+        dates.append(first)
+        first = first.replace(day=1)
+    history = []
+    for when in sorted(dates):
+        seg = segments_at(tables["orders"], as_of=when, segment_map=seg_map,
+                          refunds=tables["refunds"])
+        row = _one(backend, seg.select("customer_id", "segment", "r", "f", "m"), cid)
+        history.append({"as_of": when.isoformat(), **(row or {"segment": None})})
+    return history

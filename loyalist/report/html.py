@@ -20,7 +20,8 @@ border-radius:6px;padding:10px 12px}.card .v{font-size:22px;font-weight:600}
 table{border-collapse:collapse;font-size:13px;width:100%}
 td,th{border-bottom:1px solid #eee;padding:4px 8px;text-align:right}
 td:first-child,th:first-child{text-align:left}.absent{color:#8a5a00}
-table.grid td{text-align:center;min-width:56px}
+table.grid td{text-align:center;min-width:44px}td.t{text-align:left}
+section{overflow-x:auto}
 """
 
 

@@ -23,8 +23,7 @@ def fmt(value: Any) -> str:
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain table."""
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{escape(fmt(v))}</td>" for v in row) + "</tr>"
-                   for row in rows)
+    body = "".join("<tr>" + "".join(_td(v) for v in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -39,7 +38,7 @@ def heat_grid(row_label: str, col_label: str, rows: Sequence[Any], cols: Sequenc
               cells: dict[tuple[Any, Any], tuple[float, str]]) -> str:
     """A grid whose cells are coloured by their number; ``cells[(row, col)] = (number, text)``."""
     peak = max((v for v, _ in cells.values()), default=0.0)
-    head = f"<th>{escape(row_label)} \\\\ {escape(col_label)}</th>" + "".join(
+    head = f"<th>{escape(row_label)} \\ {escape(col_label)}</th>" + "".join(
         f"<th>{escape(fmt(c))}</th>" for c in cols)
     body = []
     for r in rows:
@@ -51,3 +50,9 @@ def heat_grid(row_label: str, col_label: str, rows: Sequence[Any], cols: Sequenc
         body.append(f"<tr><th>{escape(fmt(r))}</th>{''.join(tds)}</tr>")
     return (f'<table class="grid"><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def _td(value: Any) -> str:
+    # numbers align right (the column's default), text left, as in a spreadsheet
+    is_text = isinstance(value, str) and not value.rstrip("%").replace(".", "", 1).isdigit()
+    return f'<td class="t">{escape(value)}</td>' if is_text else f"<td>{escape(fmt(value))}</td>"

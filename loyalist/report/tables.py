@@ -35,8 +35,12 @@ def heat(value: float, peak: float) -> str:
 
 
 def heat_grid(row_label: str, col_label: str, rows: Sequence[Any], cols: Sequence[Any],
-              cells: dict[tuple[Any, Any], tuple[float, str]]) -> str:
-    """A grid whose cells are coloured by their number; ``cells[(row, col)] = (number, text)``."""
+              cells: dict[tuple[Any, Any], tuple[float, str]],
+              links: dict[tuple[Any, Any], str] | None = None) -> str:
+    """A grid whose cells are coloured by their number; ``cells[(row, col)] = (number, text)``.
+
+    ``links[(row, col)]``, when given, makes the cell's number a link (dashboard drill-down).
+    """
     peak = max((v for v, _ in cells.values()), default=0.0)
     head = f"<th>{escape(row_label)} \\ {escape(col_label)}</th>" + "".join(
         f"<th>{escape(fmt(c))}</th>" for c in cols)
@@ -45,8 +49,11 @@ def heat_grid(row_label: str, col_label: str, rows: Sequence[Any], cols: Sequenc
         tds = []
         for c in cols:
             number, text = cells.get((r, c), (0.0, ""))
-            tds.append(f'<td style="{heat(number, peak)}" title="{escape(text)}">'
-                       f"{escape(text.splitlines()[0] if text else '')}</td>")
+            shown = escape(text.splitlines()[0] if text else "")
+            href = (links or {}).get((r, c))
+            if href and shown:
+                shown = f'<a class="drill" href="{escape(href)}">{shown}</a>'
+            tds.append(f'<td style="{heat(number, peak)}" title="{escape(text)}">{shown}</td>')
         body.append(f"<tr><th>{escape(fmt(r))}</th>{''.join(tds)}</tr>")
     return (f'<table class="grid"><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table>")

@@ -1,0 +1,35 @@
+"""The FastAPI application: REST API under ``/api/v1`` and the dashboard pages."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from loyalist import __version__
+from loyalist.access.keys import KeyStore
+from loyalist.api import errors
+from loyalist.api.routes import router as api_router
+from loyalist.config import Settings
+from loyalist.errors import ConfigError
+from loyalist.store.operational import connect_operational, default_url
+from loyalist.web import router as web_router
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def create_app(settings: Settings, *, open_access: bool = False,
+               host: str = "127.0.0.1") -> FastAPI:
+    """Build the app. ``open_access`` (no keys) is refused unless bound to the loopback."""
+    if open_access and host not in LOCAL_HOSTS:
+        raise ConfigError(f"open access is only allowed on 127.0.0.1, not {host}", key="host",
+                          value=host)
+    app = FastAPI(title="loyalist", version=__version__,
+                  description="Customer loyalty and retention: metrics, segments, customers, "
+                              "imports. Send an API key as 'Authorization: Bearer <key>'.")
+    app.state.settings = settings
+    app.state.open_access = open_access
+    engine = connect_operational(settings.operational_url or default_url(settings.workspace))
+    app.state.keys = KeyStore(engine)
+    errors.install(app)
+    app.include_router(api_router)
+    app.include_router(web_router)
+    return app

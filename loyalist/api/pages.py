@@ -1,0 +1,40 @@
+"""Pagination for every list: ``page`` (1-based) and ``page_size`` (1-1000)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import ibis.expr.types as ir
+from fastapi import Query
+from pydantic import BaseModel
+
+
+class PageParams(BaseModel):
+    """Which page of a list to return."""
+
+    page: int = 1
+    page_size: int = 50
+
+
+def page_params(page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+                page_size: Annotated[int, Query(ge=1, le=1000)] = 50) -> PageParams:
+    """Dependency reading ``page`` and ``page_size`` from the query string."""
+    return PageParams(page=page, page_size=page_size)
+
+
+def records(frame: Any) -> list[dict[str, Any]]:
+    """DataFrame rows as JSON-ready dicts (missing values as null, timestamps as ISO text)."""
+    frame = frame.astype(object).where(frame.notna(), None)
+    out = []
+    for row in frame.to_dict(orient="records"):
+        out.append({k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()})
+    return out
+
+
+def paginate(backend: Any, expr: ir.Table, params: PageParams) -> dict[str, Any]:
+    """One page of ``expr`` (already ordered) with the total count."""
+    total = int(backend.execute(expr.count()))
+    rows = backend.execute(expr.limit(params.page_size,
+                                      offset=(params.page - 1) * params.page_size))
+    return {"items": records(rows), "page": params.page, "page_size": params.page_size,
+            "total": total}

@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck imports docs bench clean
+.PHONY: demo test check lint typecheck imports docs bench clean screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,5 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) loyalist-data loyalist-demo .pytest_cache .mypy_cache .ruff_cache
+screenshots: $(STAMP)
+	$(PY) scripts/screenshots.py

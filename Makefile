@@ -20,7 +20,7 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check loyalist tests benchmarks
+	$(VENV)/bin/ruff check loyalist tests benchmarks scripts
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

@@ -28,11 +28,15 @@ class Settings:
         SQLite file in WAL mode inside the workspace.
     progress
         Whether the CLI shows progress bars.
+    survey_secret
+        Key that signs survey links; ``None`` means one generated and kept in the operational
+        store (set it when several servers share a store).
     """
 
     workspace: Path = Path("loyalist-data")
     operational_url: str | None = None
     progress: bool = True
+    survey_secret: str | None = dataclasses.field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:

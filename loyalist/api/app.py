@@ -7,18 +7,26 @@ from fastapi import FastAPI
 from loyalist import __version__
 from loyalist.access.keys import KeyStore
 from loyalist.api import errors
+from loyalist.api.ratelimit import RateLimiter
 from loyalist.api.routes import router as api_router
+from loyalist.api.surveys import router as survey_router
 from loyalist.config import Settings
 from loyalist.errors import ConfigError
 from loyalist.store.operational import connect_operational, default_url
+from loyalist.surveys.service import SurveyService
 from loyalist.web import router as web_router
+from loyalist.web.survey_page import router as survey_page_router
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def create_app(settings: Settings, *, open_access: bool = False,
-               host: str = "127.0.0.1") -> FastAPI:
-    """Build the app. ``open_access`` (no keys) is refused unless bound to the loopback."""
+               host: str = "127.0.0.1", public_limit: int | None = 120) -> FastAPI:
+    """Build the app. ``open_access`` (no keys) is refused unless bound to the loopback.
+
+    ``public_limit`` caps requests per client per minute on the public survey endpoints
+    (``None``: no cap, for load tests).
+    """
     if open_access and host not in LOCAL_HOSTS:
         raise ConfigError(f"open access is only allowed on 127.0.0.1, not {host}", key="host",
                           value=host)
@@ -29,7 +37,12 @@ def create_app(settings: Settings, *, open_access: bool = False,
     app.state.open_access = open_access
     engine = connect_operational(settings.operational_url or default_url(settings.workspace))
     app.state.keys = KeyStore(engine)
+    secret = settings.survey_secret.encode() if settings.survey_secret else None
+    app.state.surveys = SurveyService(engine, secret)
+    app.state.public_limit = RateLimiter(public_limit) if public_limit else None
     errors.install(app)
     app.include_router(api_router)
+    app.include_router(survey_router)
     app.include_router(web_router)
+    app.include_router(survey_page_router)
     return app

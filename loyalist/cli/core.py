@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,8 +31,7 @@ def _main(
 ) -> None:
     settings = Settings.from_env(os.environ)
     if workspace is not None:
-        settings = Settings(workspace=workspace, operational_url=settings.operational_url,
-                            progress=settings.progress)
+        settings = dataclasses.replace(settings, workspace=workspace)
     ctx.obj = settings
 
 

@@ -26,3 +26,18 @@ def keys(app):
 
 def auth(key):
     return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture(scope="module")
+def fuzz_client(tmp_path_factory):
+    """A client with a defined survey and one valid token, shared by the fuzz examples."""
+    from tests.support.shop import make_rfm_workspace
+    from tests.surveys.conftest import NPS
+
+    ws = make_rfm_workspace(tmp_path_factory.mktemp("fuzz") / "shop")
+    app = create_app(Settings(workspace=ws.path), public_limit=None)
+    service = app.state.surveys
+    service.define(NPS)
+    token = service.invite("nps", "fuzzer")
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c, token

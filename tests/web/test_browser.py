@@ -99,3 +99,28 @@ def test_dashboard_asks_for_a_key(browser, rfm_workspace):
         page.wait_for_url(url + "/")
         assert page.title() == "Overview"
         page.close()
+
+
+def test_answer_a_survey_from_a_signed_link(browser, rfm_workspace):
+    from tests.surveys.conftest import NPS
+
+    app = create_app(Settings(workspace=rfm_workspace.path))
+    service = app.state.surveys
+    service.define(NPS)
+    token = service.invite("nps", "c")
+    with live_server(app) as url:
+        page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+        page.goto(f"{url}/s/{token}")
+        page.get_by_label("9", exact=True).check()
+        page.get_by_label("A friend").check()
+        page.fill("textarea", "Quick delivery")
+        page.get_by_role("button", name="Send").click()
+        assert page.get_by_role("heading", name="Thank you!").is_visible()
+        page.goto(f"{url}/s/{token}")
+        assert "already answered" in page.content()
+        page.close()
+    from loyalist.surveys.summary import nps_summary
+
+    assert nps_summary(service.engine, "nps") == {
+        "n": 1, "promoters": 1, "passives": 0, "detractors": 0, "nps": 100.0,
+        "rewarded_share": 1.0}

@@ -22,10 +22,8 @@ def tables(backend: Any) -> dict[str, ir.Table]:
     for spec in TABLES:
         if spec.name in present:
             out[spec.name] = backend.table(spec.name)
-        else:
-            out[spec.name] = ibis.memtable(
-                {c.name: [] for c in spec.columns}, schema=_schema(spec.name)
-            )
+        else:  # an empty Arrow table keeps every column's type on every engine
+            out[spec.name] = ibis.memtable(_schema(spec.name).to_pyarrow().empty_table())
     out["customers"] = customers_with_derived(out["customers"], out["orders"])
     return out
 

@@ -66,3 +66,10 @@ class ConvergenceError(LoyalistError):
     """An optimiser did not reach a usable maximum of the likelihood."""
 
     status = 422
+
+
+def yaml_problem(exc: Exception) -> str:
+    """A YAML parse error in one line: what is wrong and where (line and column, 1-based)."""
+    problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
+    mark = getattr(exc, "problem_mark", None)
+    return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark else problem

@@ -12,6 +12,7 @@ from loyalist.metrics import headline, orders_by_month
 from loyalist.report.charts import bar_chart
 from loyalist.report.html import Section, absent, card, page
 from loyalist.report.segments import segment_sections
+from loyalist.report.surveys import survey_sections
 from loyalist.store.workspace import Workspace
 
 
@@ -29,6 +30,7 @@ def build_report(workspace: Workspace, out: Path | None = None,
         last = head.get("last_order")
         day = as_of or (None if last is None or last != last else last.date())
         segment_part = segment_sections(backend, t, day)
+        survey_part = survey_sections(backend, t)
     sections = [_headline_section(head)]
     if len(monthly):
         labels = [m.strftime("%Y-%m") for m in monthly["month"]]
@@ -42,6 +44,7 @@ def build_report(workspace: Workspace, out: Path | None = None,
         sections.append(absent("Orders per month",
                                "Import orders (`loyalist import orders FILE`)."))
     sections.extend(segment_part)
+    sections.extend(survey_part)
     subtitle = f"Workspace {workspace.path} · generated {datetime.now():%Y-%m-%d %H:%M}"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page("loyalist report", subtitle, sections), encoding="utf-8")

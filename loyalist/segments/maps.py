@@ -21,7 +21,7 @@ import ibis
 import ibis.expr.types as ir
 import yaml
 
-from loyalist.errors import InputError
+from loyalist.errors import InputError, yaml_problem
 
 AXES = ("r", "f", "m", "fm")
 SCORES = range(1, 6)
@@ -155,7 +155,8 @@ def load_map(name_or_path: str | Path = "rf-grid") -> SegmentMap:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise SegmentMapError(f"{source}: not valid YAML ({exc})", file=source) from exc
+        raise SegmentMapError(f"{source}: not valid YAML: {yaml_problem(exc)}",
+                              file=source) from exc
     return parse_map(data, source)
 
 

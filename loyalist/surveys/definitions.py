@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from loyalist.errors import InputError
+from loyalist.errors import InputError, yaml_problem
 
 SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 TYPES = (*SCALES, "choice", "text")
@@ -146,4 +146,4 @@ def load_survey(text: str) -> Survey:
     try:
         return parse_survey(yaml.safe_load(text))
     except yaml.YAMLError as exc:
-        raise SurveyDefinitionError(f"not valid YAML: {exc}", key="") from exc
+        raise SurveyDefinitionError(f"not valid YAML: {yaml_problem(exc)}", key="") from exc

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"(?<![\w])\+?\(?\d[\d\s().-]{5,}\d(?![\w])")
 _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}")
@@ -72,7 +74,10 @@ def themes(texts: list[str], *, n_themes: int = 5, n_words: int = 5,
         return []
     k = max(1, min(n_themes, matrix.shape[0] - 1, matrix.shape[1]))
     model = NMF(n_components=k, init="nndsvda", random_state=random_state, max_iter=500)
-    weights = model.fit_transform(matrix)
+    # identical comments are reconstructed exactly and the squared residual rounds to -1e-17;
+    # sklearn takes its square root for the reconstruction error (not used here)
+    with np.errstate(invalid="ignore"):
+        weights = model.fit_transform(matrix)
     words = vectorizer.get_feature_names_out()
     owner = weights.argmax(axis=1)
     out = []

@@ -21,6 +21,7 @@ from loyalist.errors import LoyalistError
 from loyalist.metrics import headline, orders_by_month
 from loyalist.report.charts import bar_chart
 from loyalist.report.html import Section, card, page
+from loyalist.report.surveys import survey_sections
 from loyalist.report.tables import heat_grid, table
 from loyalist.segments.customer360 import customer_360
 from loyalist.segments.dates import resolve_as_of
@@ -53,7 +54,7 @@ def _filters(as_of: dt.date, seg_map: str, extra: str = "") -> str:
 
 def _page(title: str, sections: list[Section], filters: str = "") -> HTMLResponse:
     nav = ('<nav><a href="/">Overview</a> · <a href="/customers">Customers</a> · '
-           '<a href="/docs">API</a></nav>')
+           '<a href="/surveys">Surveys</a> · <a href="/docs">API</a></nav>')
     html = page(title, "loyalist dashboard", [Section("", nav + filters), *sections])
     return HTMLResponse(html.replace("<section><h2></h2>", '<section class="bar">', 1))
 
@@ -177,6 +178,16 @@ def _customer_sections(view: dict[str, Any]) -> list[Section]:
             ("tickets", sat["tickets"]), ("open tickets", sat["open_tickets"]),
             ("events (30 days)", view["usage"]["events_30d"])])),
     ]
+
+
+@router.get("/surveys", response_class=HTMLResponse)
+def survey_page(request: Request) -> Response:
+    """NPS over time with its interval, CSAT after support, comment themes and sentiment."""
+    if not _allowed(request):
+        return RedirectResponse("/login", status_code=303)
+    with Workspace(request.app.state.settings.workspace).ibis() as backend:
+        sections = survey_sections(backend, tables(backend))
+    return _page("Surveys", sections)
 
 
 @router.get("/login", response_class=HTMLResponse)

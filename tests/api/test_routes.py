@@ -144,3 +144,10 @@ def test_openapi_documents_every_route(client):
                  "/api/v1/customers/{customer_id}", "/api/v1/imports/{table}", "/api/v1/keys",
                  "/api/v1/value", "/api/v1/rejects", "/api/v1/segments/migration"):
         assert path in paths
+
+
+def test_dashboard_survey_page(client, keys):
+    assert client.get("/surveys", follow_redirects=False).status_code == 303
+    client.cookies.set("loyalist_key", keys["viewer"])
+    page = client.get("/surveys")
+    assert page.status_code == 200 and "NPS and feedback" in page.text  # no answers yet

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,6 +13,7 @@ from loyalist.cli.common import check_choice, settings_of
 from loyalist.cli.output import app, out, print_rows
 from loyalist.data.views import tables
 from loyalist.errors import ImportFileError
+from loyalist.segments.dates import as_date
 from loyalist.store.operational import connect_operational, default_url
 from loyalist.store.workspace import Workspace
 from loyalist.surveys.definitions import load_survey
@@ -19,6 +21,7 @@ from loyalist.surveys.service import SurveyService
 from loyalist.surveys.summary import nps_summary
 from loyalist.surveys.sync import sync_responses
 from loyalist.surveys.text import read_comments
+from loyalist.surveys.triggers import invite_due
 from loyalist.surveys.views import nps_by_period
 
 surveys_app = typer.Typer(help="NPS, CSAT, CES and 'how did you hear about us' surveys.",
@@ -60,6 +63,23 @@ def invite(ctx: typer.Context, survey_id: str, customer_ids: list[str],
                      "throttled": token is None})
     print_rows(rows, fmt, title=f"{sum(r['link'] is not None for r in rows)} link(s)",
                limit=len(rows))
+
+
+@surveys_app.command("due")
+def due(ctx: typer.Context, survey_id: str,
+        as_of: Annotated[str | None, typer.Option(help="Day (YYYY-MM-DD) [default: today].")]
+        = None,
+        base_url: Annotated[str, typer.Option(help="Public URL of the server.")] =
+        "http://127.0.0.1:8000", fmt: Fmt = "table") -> None:
+    """Invite everyone the survey's trigger selects on a day (throttling applies)."""
+    check_choice("--format", fmt, ("table", "csv", "json"))
+    day = as_date(as_of) if as_of else dt.date.today()
+    rows = invite_due(_service(ctx), Workspace(settings_of(ctx).workspace), survey_id, day)
+    links = [{"customer_id": r["customer_id"], "throttled": r["throttled"],
+              "link": f"{base_url.rstrip('/')}/s/{r['token']}" if r["token"] else None}
+             for r in rows]
+    print_rows(links, fmt, title=f"{sum(not r['throttled'] for r in rows)} invitation(s) on "
+               f"{day}", limit=len(links))
 
 
 @surveys_app.command("results")

@@ -9,9 +9,9 @@ import ibis
 import ibis.expr.types as ir
 
 from loyalist.errors import NotFoundError
+from loyalist.segments.dates import as_date, end_of_day
 from loyalist.segments.maps import SegmentMap
 from loyalist.segments.movement import segments_at
-from loyalist.segments.rfm import _as_date, _end_of
 from loyalist.segments.signals import loyalty_signals
 from loyalist.segments.value import ValueWeights, value_score
 
@@ -35,14 +35,14 @@ def customer_360(
     ``signals``. Unknown customers raise :class:`~loyalist.errors.NotFoundError`.
     """
     cid = str(customer_id)
-    end = _end_of(as_of)
+    end = end_of_day(as_of)
     c = tables["customers"]
     profile = _records(backend, c.filter(c.customer_id == cid))
     if not profile:
         raise NotFoundError(f"no customer {cid!r}", customer_id=cid)
     return {
         "customer_id": cid,
-        "as_of": _as_date(as_of).isoformat(),
+        "as_of": as_date(as_of).isoformat(),
         "profile": profile[0],
         "money": _money(backend, tables, cid, end),
         "usage": _usage(backend, tables, cid, as_of),
@@ -83,10 +83,10 @@ def _money(backend: Any, tables: dict[str, ir.Table], cid: str,
 
 def _usage(backend: Any, tables: dict[str, ir.Table], cid: str,
            as_of: dt.date | str) -> dict[str, Any]:
-    day = _as_date(as_of)
+    day = as_date(as_of)
     start = ibis.timestamp(dt.datetime.combine(day - dt.timedelta(days=29), dt.time()))
     e = tables["events"]
-    e = e.filter(e.customer_id == cid, e.occurred_at >= start, e.occurred_at < _end_of(as_of))
+    e = e.filter(e.customer_id == cid, e.occurred_at >= start, e.occurred_at < end_of_day(as_of))
     return _records(backend, e.aggregate(
         events_30d=e.count(), active_days_30d=e.occurred_at.date().nunique(),
         features_30d=e.feature.nunique()))[0]
@@ -117,7 +117,7 @@ def _satisfaction(backend: Any, tables: dict[str, ir.Table], cid: str,
 def _segment_history(backend: Any, tables: dict[str, ir.Table], cid: str,
                      as_of: dt.date | str, seg_map: SegmentMap | None,
                      months: int) -> list[dict[str, Any]]:
-    day = _as_date(as_of)
+    day = as_date(as_of)
     dates = [day]
     first = day.replace(day=1)
     for _ in range(months):

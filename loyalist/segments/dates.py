@@ -5,20 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 
 from loyalist.errors import InputError, NotFoundError
-from loyalist.segments.rfm import _as_date
 
 
 def resolve_as_of(backend: Any, tables: dict[str, ir.Table], as_of: str | None) -> dt.date:
     """``as_of`` as a date; when missing, the date of the last order (historical data sets)."""
     if as_of:
-        return _as_date(as_of)
+        return as_date(as_of)
     last = backend.execute(tables["orders"].ordered_at.max())
     if last is None or last != last:
         raise NotFoundError("no orders in the workspace: import orders or pass --as-of")
-    return _as_date(str(last))
+    return as_date(str(last))
 
 
 def shift_days(day: dt.date, days: int) -> dt.date:
@@ -26,3 +26,22 @@ def shift_days(day: dt.date, days: int) -> dt.date:
     if abs(days) > 365 * 100:
         raise InputError(f"date shift of {days} days is out of range", value=days)
     return day + dt.timedelta(days=days)
+
+
+def as_date(value: dt.date | str) -> dt.date:
+    """``value`` as a date (a datetime loses its time; text must start YYYY-MM-DD)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise InputError(f"as_of must be a date (YYYY-MM-DD), got {value!r}", key="as_of",
+                         value=value) from None
+
+
+def end_of_day(as_of: dt.date | str) -> ir.TimestampValue:
+    """Exclusive end of the ``as_of`` day: orders placed that day count."""
+    day = as_date(as_of) + dt.timedelta(days=1)
+    return ibis.timestamp(dt.datetime(day.year, day.month, day.day))

@@ -28,6 +28,7 @@ import ibis
 import ibis.expr.types as ir
 
 from loyalist.errors import InputError
+from loyalist.segments.dates import as_date, end_of_day
 
 Method = Literal["quintile", "thresholds"]
 
@@ -72,7 +73,7 @@ def rfm_values(
     >>> out[["customer_id", "recency_days", "frequency", "monetary"]].values.tolist()
     [['a', 11, 2, 15.0], ['b', 21, 1, 7.0]]
     """
-    end = _end_of(as_of)
+    end = end_of_day(as_of)
     known = orders.filter(orders.customer_id.notnull(), orders.ordered_at < end)
     per = known.group_by("customer_id").aggregate(
         last_order=known.ordered_at.max(),
@@ -80,7 +81,7 @@ def rfm_values(
         frequency=known.count(),
         monetary=known.amount.cast("float64").sum(),
     )
-    day = ibis.literal(_as_date(as_of))
+    day = ibis.literal(as_date(as_of))
     per = per.mutate(recency_days=day.delta(per.last_order.date(), unit="day").cast("int64"))
     if refunds is not None:
         back = refunds.filter(refunds.customer_id.notnull(), refunds.refunded_at < end)
@@ -134,21 +135,3 @@ def _beats(value: ir.NumericValue, cuts: Sequence[float]) -> ir.IntegerValue:
     for cut in cuts:
         total = total + (value > cut).cast("int64")
     return total
-
-
-def _as_date(value: dt.date | str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise InputError(f"as_of must be a date (YYYY-MM-DD), got {value!r}", key="as_of",
-                         value=value) from None
-
-
-def _end_of(as_of: dt.date | str) -> ir.TimestampValue:
-    """Exclusive end of the ``as_of`` day: orders placed that day count."""
-    day = _as_date(as_of) + dt.timedelta(days=1)
-    return ibis.timestamp(dt.datetime(day.year, day.month, day.day))

@@ -24,7 +24,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from loyalist.segments.rfm import _end_of
+from loyalist.segments.dates import end_of_day
 
 COUNTS = ("referrals", "reviews", "community", "feedback")
 SHARES = ("full_price_share", "paid_share")
@@ -33,7 +33,7 @@ SHARES = ("full_price_share", "paid_share")
 def loyalty_signals(tables: dict[str, ir.Table], *, as_of: dt.date | str,
                     advocate_share: float = 0.1) -> ir.Table:
     """Signals, ``loyalty_index`` (0-100) and ``advocate`` per customer, best first."""
-    end = _end_of(as_of)
+    end = end_of_day(as_of)
     c = tables["customers"]
     out = c.filter(c.signup_at < end).select("customer_id")
     for part in _parts(tables, end):

@@ -22,7 +22,7 @@ import ibis
 import ibis.expr.types as ir
 
 from loyalist.errors import ConfigError
-from loyalist.segments.rfm import _as_date, _end_of
+from loyalist.segments.dates import as_date, end_of_day
 
 PARTS = ("revenue", "margin", "referrals", "reviews", "tenure_days", "cost_to_serve",
          "pain_score")
@@ -76,8 +76,8 @@ def value_parts(tables: dict[str, ir.Table], *, as_of: dt.date | str,
                 weights: ValueWeights | None = None) -> ir.Table:
     """The raw value parts per customer (customers with an order or a sign-up by ``as_of``)."""
     w = weights or ValueWeights()
-    end = _end_of(as_of)
-    day = ibis.literal(_as_date(as_of))
+    end = end_of_day(as_of)
+    day = ibis.literal(as_date(as_of))
     o = tables["orders"].filter(tables["orders"].customer_id.notnull(),
                                 tables["orders"].ordered_at < end)
     amount = o.amount.cast("float64")

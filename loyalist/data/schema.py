@@ -196,6 +196,8 @@ TABLES: tuple[Table, ...] = (
         _c("score", "int", "Numeric answer (empty when skipped).", **_MONEY),
         _c("answer", "string", "Choice answer (e.g. the channel heard about)."),
         _c("comment", "string", "Free-text comment."),
+        _c("rewarded", "bool", "Whether answering earned a reward (for completion, whatever "
+           "the score)."),
     )),
     Table("referrals", "Referrals from one customer to another.", ("referral_id",), (
         _c("referral_id", "string", "Referral identifier.", required=True),

@@ -24,13 +24,15 @@ def survey_sections(backend: Any, t: dict[str, ir.Table]) -> list[Section]:
     sections = [Section(
         "NPS by month",
         bar_chart(labels, shifted, title="NPS by month", value_format="{:.0f}")
-        + table(["month", "answers", "promoters", "detractors", "NPS", "95% interval"], [
+        + table(["month", "answers", "promoters", "detractors", "NPS", "95% interval",
+                 "rewarded"], [
             (label, int(r.n), int(r.promoters), int(r.detractors), f"{r.nps:.0f}",
-             f"{r.nps_low:.0f} to {r.nps_high:.0f}") for label, r in zip(
-                labels, nps.itertuples(), strict=True)]),
+             f"{r.nps_low:.0f} to {r.nps_high:.0f}", f"{r.rewarded_share:.0%}") for label, r in
+            zip(labels, nps.itertuples(), strict=True)]),
         "NPS = % promoters (9-10) - % detractors (0-6) of answered NPS questions; skipped "
         "answers are not counted. Bars show NPS + 100 (0 = everyone a detractor). The interval "
-        "is the adjusted-Wald 95 % interval: wide when few answered.")]
+        "is the adjusted-Wald 95 % interval: wide when few answered. Rewarded: share of answers "
+        "that earned a reward (given for completing, whatever the score).")]
     csat = backend.execute(csat_after_support(t["survey_responses"], t["tickets"]))
     if len(csat):
         sections.append(Section("CSAT after support", table(

@@ -34,6 +34,7 @@ def sync_responses(engine: sa.Engine, workspace: Workspace) -> ImportResult:
         "score": pa.array([r.score for r in rows], pa.int64()),
         "answer": [r.answer for r in rows],
         "comment": [redact(r.comment) if r.comment else None for r in rows],
+        "rewarded": [bool(r.rewarded) for r in rows],
     }
     return load("survey_responses", pa.table(data), workspace=workspace,
                 source="operational store: survey_answers")

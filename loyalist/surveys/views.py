@@ -1,5 +1,8 @@
 """Survey views over the workspace: NPS over time with its interval, CSAT after support.
 
+Next to NPS, ``rewarded_share`` is the share of the answers that earned a reward: rewards are for
+completing a survey whatever the score, and showing the share keeps that visible.
+
 NPS per period: promoters answered 9-10, detractors 0-6, ``n`` counts answered NPS questions
 only (skips excluded), ``nps = 100 (promoters - detractors) / n``. The 95 % interval is the
 adjusted-Wald interval for a difference of two proportions of one multinomial sample (Sauro &
@@ -40,7 +43,8 @@ def nps_by_period(responses: ir.Table, customers: ir.Table | None = None, *,
         keys = ["month", "group"]
     agg = r.group_by(keys).aggregate(
         n=r.count(), promoters=(r.score >= 9).cast("int64").sum(),
-        detractors=(r.score <= 6).cast("int64").sum())
+        detractors=(r.score <= 6).cast("int64").sum(),
+        rewarded_share=r.rewarded.fill_null(False).cast("float64").mean())
     n = agg.n.cast("float64")
     nps = (agg.promoters - agg.detractors).cast("float64") / n * 100
     n_adj = n + 3

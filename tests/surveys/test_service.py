@@ -135,6 +135,8 @@ def test_sync_to_workspace_redacts_and_maps_channels(service, tmp_path):
     assert rows[("c2", "heard_about")]["answer"] == "Other"
     assert rows[("c2", "nps")]["score"] is None  # skipped: no value, in no denominator
     assert rows[("c1", "why")]["comment"] == "Great! Call me on [phone]"
+    assert rows[("c1", "nps")]["rewarded"] is True  # completed: rewarded, whatever the score
+    assert rows[("c2", "nps")]["rewarded"] is False  # partial answer
     sync_responses(service.engine, ws)
     assert len(read_table(ws, "survey_responses")) == 6  # re-sync changes nothing
 
@@ -147,3 +149,19 @@ def test_generated_secret_persists(tmp_path):
     first.define(NPS)
     token = first.invite("nps", "c1", now=NOW)
     assert SurveyService(engine).open(token, now=NOW)[1].customer_id == "c1"
+
+
+def test_referral_asks_need_healthy_usage(service, tmp_path):
+    import pyarrow as pa
+
+    from loyalist.data import load
+    from loyalist.surveys.loop import referral_asks
+
+    for customer, score in (("busy", "10"), ("idle", "9"), ("unhappy", "3")):
+        service.respond(service.invite("nps", customer, now=NOW), {"nps": score}, now=NOW)
+    ws = Workspace(tmp_path / "usage")
+    load("orders", pa.table({"order_id": ["1", "2"], "customer_id": ["busy", "idle"],
+                             "ordered_at": ["2024-05-20", "2023-12-01"], "amount": [1.0, 1.0]}),
+         workspace=ws)
+    asks = referral_asks(service.engine, ws, NOW.date(), active_days=90)
+    assert [a["customer_id"] for a in asks] == ["busy"]

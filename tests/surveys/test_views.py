@@ -45,6 +45,7 @@ def test_nps_with_skips_and_adjusted_wald_interval(survey_ws):
         out = backend.execute(nps_by_period(tables(backend)["survey_responses"]))
     jan = out.iloc[0]
     assert (jan.n, jan.promoters, jan.detractors, jan.nps) == (5, 2, 2, 0.0)
+    assert jan.rewarded_share == 0.0  # no answer here earned a reward
     half = 1.959963984540054 * math.sqrt(2 * 2.75 / 8 / 8) * 100
     assert jan.nps_high == pytest.approx(half, rel=1e-12)
     assert jan.nps_low == pytest.approx(-half, rel=1e-12)
@@ -72,6 +73,6 @@ def test_csat_after_support(survey_ws):
 
 def test_report_has_survey_section(survey_ws):
     html = build_report(survey_ws).read_text()
-    assert "NPS by month" in html and "-57 to 57" in html
+    assert "NPS by month" in html and "-57 to 57" in html and "rewarded" in html
     assert "CSAT after support" in html and "What customers say" in html
     assert "x@y.com" not in html and "delivery" in html

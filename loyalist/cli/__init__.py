@@ -11,6 +11,7 @@ from loyalist.cli import core  # noqa: F401  (registers the core commands)
 from loyalist.cli import segments  # noqa: F401
 from loyalist.cli import serve  # noqa: F401
 from loyalist.cli import surveys  # noqa: F401
+from loyalist.cli import risk  # noqa: F401
 from loyalist.cli.output import app
 
 __all__ = ["app", "main"]

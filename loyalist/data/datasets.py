@@ -43,7 +43,7 @@ class Prepared:
     table: str
     rows: pa.Table
     rejects: pa.Table | None = None
-    line_column: str = "_line"
+    line_column: str | None = "_line"
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -147,3 +147,49 @@ def prepare(name: str, path: Path | None = None) -> tuple[str, list[Prepared]]:
         return cdnow(path)
     raise InputError(f"unknown demo data set {name!r} (choose from {', '.join(DATASETS)})",
                      dataset=name)
+
+
+TELCO_SERVICES = ("PhoneService", "MultipleLines", "OnlineSecurity", "OnlineBackup",
+                  "DeviceProtection", "TechSupport", "StreamingTV", "StreamingMovies")
+TELCO_TERMS = {"Month-to-month": 1, "One year": 12, "Two year": 24}
+
+
+def telco(path: Path, snapshot: str = "2024-01-01") -> tuple[str, list[Prepared], pa.Table]:
+    """Map the IBM Telco snapshot onto customers, subscriptions and events; return the labels.
+
+    Every customer signed up ``tenure`` months before ``snapshot`` (tenure 0: on the day); the
+    subscription's period ends at the next end of the contract term counted from sign-up
+    (month-to-month: the next monthly anniversary); each subscribed service is a ``feature_use``
+    event on the day before the snapshot (the data hold no usage history); ``Churn`` is returned
+    separately as the outcome, never loaded as data.
+    """
+    con = duckdb.connect()
+    try:
+        con.execute("CREATE TABLE src AS SELECT *, row_number() OVER () + 1 AS _line FROM "
+                    "read_csv(?, all_varchar=true, header=true)", [str(path)])
+        snap = f"DATE '{snapshot}'"
+        customers = con.execute(f"""
+            SELECT customerID AS customer_id,
+                   {snap} - to_months(CAST(tenure AS INTEGER)) AS signup_at,
+                   Contract AS plan, _line FROM src ORDER BY _line""").to_arrow_table()
+        terms = " ".join(f"WHEN '{k}' THEN {v}" for k, v in TELCO_TERMS.items())
+        subscriptions = con.execute(f"""
+            SELECT customerID AS subscription_id, customerID AS customer_id, Contract AS plan,
+                   {snap} - to_months(CAST(tenure AS INTEGER)) AS started_at,
+                   {snap} - to_months(CAST(tenure AS INTEGER)) + to_months(
+                       (CAST(tenure AS INTEGER) // (CASE Contract {terms} END) + 1)
+                       * (CASE Contract {terms} END)) AS current_period_end,
+                   CAST(MonthlyCharges AS DOUBLE) AS mrr, 'active' AS status, _line
+            FROM src ORDER BY _line""").to_arrow_table()
+        union = " UNION ALL ".join(
+            f"SELECT customerID || '-{s}' AS event_id, customerID AS customer_id, "
+            f"{snap} - INTERVAL 1 DAY AS occurred_at, 'feature_use' AS event_type, "
+            f"'{s}' AS feature, _line FROM src WHERE {s} = 'Yes'" for s in TELCO_SERVICES)
+        events = con.execute(f"SELECT * FROM ({union}) ORDER BY _line, event_id").to_arrow_table()
+        labels = con.execute("SELECT customerID AS customer_id, Churn = 'Yes' AS churned "
+                             "FROM src ORDER BY _line").to_arrow_table()
+    finally:
+        con.close()
+    events = events.drop_columns(["_line"])
+    return path.name, [Prepared("customers", customers), Prepared("subscriptions", subscriptions),
+                       Prepared("events", events, line_column=None)], labels

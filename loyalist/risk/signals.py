@@ -16,7 +16,10 @@
 - ``rfm_drop``: segment positions lost since 90 days before (rf-grid map; 0 = same or better);
 - ``renewal_days``: days to the nearest active subscription's period end (null: none);
 - ``no_key_action``: 1 when the customer signed up at least ``key_action_days`` ago without an
-  event of type ``key_action``; null when the business records no ``key_action`` at all.
+  event of type ``key_action``; null when the business records no ``key_action`` at all;
+- ``tenure_days``: days since sign-up (young accounts churn more: score it ``direction: below``);
+- ``feature_breadth``: distinct features used in the last 90 days (null when the business
+  records no feature use; little use of the product is risk: ``direction: below``).
 
 A drop in P(alive) from the CLV models joins this list once CLV results are stored in the
 workspace.
@@ -34,7 +37,8 @@ from loyalist.segments.movement import movement, segments_at
 
 SIGNALS = ("purchase_drop", "activity_drop", "breadth_drop", "days_since_order",
            "failed_payments", "late_payments", "open_complaints", "oldest_open_ticket_days",
-           "low_nps", "nps_drop", "low_csat", "rfm_drop", "renewal_days", "no_key_action")
+           "low_nps", "nps_drop", "low_csat", "rfm_drop", "renewal_days", "no_key_action",
+           "tenure_days", "feature_breadth")
 
 
 def _ts(day: dt.date) -> ir.TimestampValue:
@@ -73,18 +77,24 @@ def risk_signals(tables: dict[str, ir.Table], *, as_of: dt.date | str,
         _rfm(tables, day),
         _renewal(tables["subscriptions"], end, day),
         _key_action(tables["customers"], ev, end, day, key_action_days),
+        _breadth_level(ev, end, d90),
     ]
     c = tables["customers"]
-    out = c.filter(c.signup_at < _ts(end)).select("customer_id")
+    out = c.filter(c.signup_at < _ts(end)).select(
+        "customer_id", tenure_days=ibis.literal(day).delta(c.signup_at.date(), unit="day")
+        .cast("float64"))
     for part in parts:
         out = out.left_join(part, "customer_id").drop("customer_id_right")
     counts = ("failed_payments", "late_payments", "open_complaints", "oldest_open_ticket_days",
               "rfm_drop")
     tracked = (ev.event_type == "key_action").any()  # no key actions recorded: unknown, not 1
+    features = ev.feature.notnull().any()
     return out.mutate(
         **{n: out[n].fill_null(0).cast("float64") for n in counts},
         no_key_action=ibis.ifelse(tracked, out.no_key_action.fill_null(0).cast("float64"),
                                   ibis.null("float64")),
+        feature_breadth=ibis.ifelse(features, out.feature_breadth.fill_null(0).cast("float64"),
+                                    ibis.null("float64")),
     ).select("customer_id", *SIGNALS)
 
 
@@ -97,6 +107,11 @@ def _breadth(ev: ir.Table, end: dt.date) -> ir.Table:
     value = ibis.ifelse(per.before > 0, ibis.greatest(
         1.0 - per.now.cast("float64") / per.before.cast("float64"), 0.0), ibis.null("float64"))
     return per.select("customer_id", breadth_drop=value)
+
+
+def _breadth_level(ev: ir.Table, end: dt.date, d90: ir.TimestampValue) -> ir.Table:
+    t = ev.filter(ev.feature.notnull(), ev.occurred_at >= d90, ev.occurred_at < _ts(end))
+    return t.group_by("customer_id").aggregate(feature_breadth=t.feature.nunique())
 
 
 def _recency(o: ir.Table, end: dt.date, day: dt.date) -> ir.Table:

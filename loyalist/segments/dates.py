@@ -28,17 +28,29 @@ def shift_days(day: dt.date, days: int) -> dt.date:
     return day + dt.timedelta(days=days)
 
 
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
+
+
 def as_date(value: dt.date | str) -> dt.date:
-    """``value`` as a date (a datetime loses its time; text must start YYYY-MM-DD)."""
+    """``value`` as a date (a datetime loses its time; text must start YYYY-MM-DD).
+
+    Dates outside 1900-2200 are refused: analyses look months back and ahead from them, which
+    must stay within the calendar.
+    """
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise InputError(f"as_of must be a date (YYYY-MM-DD), got {value!r}", key="as_of",
-                         value=value) from None
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value)[:10])
+        except ValueError:
+            raise InputError(f"as_of must be a date (YYYY-MM-DD), got {value!r}", key="as_of",
+                             value=str(value)) from None
+    if not EARLIEST <= day <= LATEST:
+        raise InputError(f"as_of must be between {EARLIEST} and {LATEST}, got {day}",
+                         key="as_of", value=day.isoformat())
+    return day
 
 
 def end_of_day(as_of: dt.date | str) -> ir.TimestampValue:

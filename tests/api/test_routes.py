@@ -151,3 +151,11 @@ def test_dashboard_survey_page(client, keys):
     client.cookies.set("loyalist_key", keys["viewer"])
     page = client.get("/surveys")
     assert page.status_code == 200 and "NPS and feedback" in page.text  # no answers yet
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_dates_at_the_edge_of_the_calendar(client, keys, day):
+    """Found by the fuzz: as_of=0001-01-01 minus 90 days overflowed into a 500."""
+    for url in (f"/api/v1/segments/migration?as_of={day}", f"/api/v1/segments/rfm?as_of={day}",
+                f"/api/v1/customers/falling-off?as_of={day}"):
+        assert_error(client.get(url, headers=auth(keys["viewer"])), 400, "InputError")

@@ -9,6 +9,14 @@ from loyalist.store.workspace import Workspace
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real data sets in ../shared/data (CI has shared/ beside the checkout)."""
+    if not SHARED.is_dir():
+        raise RuntimeError(f"real data not found at {SHARED}: shared/ must sit beside the repo")
+    return SHARED
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Workspace:
     return Workspace(tmp_path / "ws")

@@ -12,6 +12,7 @@ from loyalist.cli import segments  # noqa: F401
 from loyalist.cli import serve  # noqa: F401
 from loyalist.cli import surveys  # noqa: F401
 from loyalist.cli import risk  # noqa: F401
+from loyalist.cli import tasks  # noqa: F401
 from loyalist.cli.output import app
 
 __all__ = ["app", "main"]

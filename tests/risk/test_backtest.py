@@ -87,17 +87,14 @@ def test_online_retail_backtest(workspace):
     assert learned.auc > declarative.auc
 
 
-def test_telco_held_out(workspace):
+def test_telco_held_out(workspace, shared_data):
     """IBM Telco: fit the learned score on 70 % of customers, score the other 30 % (a fixed
     random split); the learned score beats the declarative default and both beat random."""
-    from pathlib import Path
-
     from loyalist.data import load
     from loyalist.data.datasets import telco
     from loyalist.data.views import tables
 
-    path = Path(__file__).resolve().parents[3] / "shared" / "data" / "telco" / \
-        "Telco-Customer-Churn.csv"
+    path = shared_data / "telco" / "Telco-Customer-Churn.csv"
     name, parts, labels = telco(path)
     for p in parts:
         load(p.table, p.rows, workspace=workspace, source=name, line_column=p.line_column)

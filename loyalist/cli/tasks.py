@@ -1,0 +1,74 @@
+"""Task commands: run playbooks, list, export, close."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import sqlalchemy as sa
+import typer
+
+from loyalist.cli.common import check_choice, settings_of
+from loyalist.cli.output import app, out, print_rows
+from loyalist.data.views import tables
+from loyalist.risk.playbooks import close_task, export_tasks, list_tasks, load_playbooks
+from loyalist.risk.playbooks import run_playbooks as run_books
+from loyalist.risk.states import customer_states
+from loyalist.segments.dates import resolve_as_of
+from loyalist.store.operational import connect_operational, default_url
+from loyalist.store.workspace import Workspace
+
+tasks_app = typer.Typer(help="The to-do list from playbooks.", no_args_is_help=True)
+app.add_typer(tasks_app, name="tasks")
+
+
+def _engine(ctx: typer.Context) -> sa.Engine:
+    settings = settings_of(ctx)
+    return connect_operational(settings.operational_url or default_url(settings.workspace))
+
+
+@tasks_app.command("run")
+def run(ctx: typer.Context, playbooks: Path,
+        as_of: Annotated[str | None, typer.Option(help="Day [default: last order].")] = None,
+        ) -> None:
+    """Evaluate customer states and create tasks for new entries (once, with cool-down)."""
+    books = load_playbooks(playbooks)
+    with Workspace(settings_of(ctx).workspace).ibis() as backend:
+        t = tables(backend)
+        day = resolve_as_of(backend, t, as_of)
+        frame = backend.execute(customer_states(t, as_of=day))
+    states = set(zip(frame.customer_id.astype(str), frame.state, strict=True))
+    created = run_books(_engine(ctx), books, states, day)
+    out.print(f"{day}: {len(states):,} customer states, {len(created):,} new task(s)",
+              highlight=False)
+
+
+@tasks_app.command("list")
+def list_cmd(ctx: typer.Context,
+             status: Annotated[str | None, typer.Option(help="open, done or dismissed.")] = None,
+             fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+             limit: Annotated[int, typer.Option(help="Rows shown in table format.")] = 50,
+             ) -> None:
+    """Tasks, due first."""
+    check_choice("--format", fmt, ("table", "csv", "json"))
+    rows = list_tasks(_engine(ctx), status)
+    print_rows(rows, fmt, title=f"{len(rows)} task(s)", limit=limit)
+
+
+@tasks_app.command("export")
+def export(ctx: typer.Context, file: Path,
+           status: Annotated[str | None, typer.Option(help="open, done or dismissed.")] = None,
+           ) -> None:
+    """Write tasks to a CSV file."""
+    count = export_tasks(_engine(ctx), file, status)
+    out.print(f"{count} task(s) written to {file}", highlight=False)
+
+
+@tasks_app.command("close")
+def close(ctx: typer.Context, task_id: str,
+          outcome: Annotated[str, typer.Option(help="What happened.")],
+          dismiss: Annotated[bool, typer.Option(help="Dismiss instead of done.")] = False,
+          ) -> None:
+    """Record a task's outcome."""
+    close_task(_engine(ctx), task_id, outcome, status="dismissed" if dismiss else "done")
+    out.print(f"closed {task_id}", highlight=False)

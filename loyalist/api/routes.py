@@ -30,6 +30,7 @@ from loyalist.segments.movement import (
     movement,
     segment_summary,
     segments_at,
+    segments_then_and_now,
 )
 from loyalist.segments.value import value_score
 from loyalist.store.workspace import Workspace
@@ -97,10 +98,8 @@ def migration(request: Request, _key: Viewer, page: Page, as_of: AsOf = None,
     """Customers per (segment before, segment now) pair."""
     with _data(request) as (backend, t):
         day = resolve_as_of(backend, t, as_of.isoformat() if as_of else None)
-        chosen = _seg_map(map)
-        now = segments_at(t["orders"], as_of=day, segment_map=chosen, refunds=t["refunds"])
-        before = segments_at(t["orders"], as_of=shift_days(day, -since_days),
-                             segment_map=chosen, refunds=t["refunds"])
+        before, now = segments_then_and_now(t, as_of=day, before=shift_days(day, -since_days),
+                                            segment_map=_seg_map(map))
         return {"as_of": day.isoformat(),
                 **paginate(backend, migration_matrix(movement(before, now)), page)}
 
@@ -131,10 +130,8 @@ def falling(request: Request, _key: Viewer, page: Page, as_of: AsOf = None,
     """Customers who moved to a worse segment or crossed the recency threshold, with reasons."""
     with _data(request) as (backend, t):
         day = resolve_as_of(backend, t, as_of.isoformat() if as_of else None)
-        chosen = _seg_map(map)
-        now = segments_at(t["orders"], as_of=day, segment_map=chosen, refunds=t["refunds"])
-        before = segments_at(t["orders"], as_of=shift_days(day, -since_days),
-                             segment_map=chosen, refunds=t["refunds"])
+        before, now = segments_then_and_now(t, as_of=day, before=shift_days(day, -since_days),
+                                            segment_map=_seg_map(map))
         moves = falling_off(movement(before, now, recency_threshold_days=threshold_days))
         return {"as_of": day.isoformat(), **paginate(backend, moves, page)}
 

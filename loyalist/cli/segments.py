@@ -23,6 +23,7 @@ from loyalist.segments.movement import (
     movement,
     segment_summary,
     segments_at,
+    segments_then_and_now,
 )
 from loyalist.segments.value import ValueWeights, value_score
 from loyalist.store.workspace import Workspace
@@ -102,9 +103,8 @@ def falling_cmd(
     with Workspace(settings_of(ctx).workspace).ibis() as backend:
         t = tables(backend)
         day = resolve_as_of(backend, t, as_of)
-        now = segments_at(t["orders"], as_of=day, segment_map=chosen, refunds=t["refunds"])
-        before = segments_at(t["orders"], as_of=shift_days(day, -since), segment_map=chosen,
-                             refunds=t["refunds"])
+        before, now = segments_then_and_now(t, as_of=day, before=shift_days(day, -since),
+                                            segment_map=chosen)
         moves = falling_off(movement(before, now, recency_threshold_days=threshold))
         cols = ["customer_id", "segment_before", "segment", "recency_days", "monetary", "reason"]
         rows = _records(backend.execute(moves.select(*cols).limit(limit)))

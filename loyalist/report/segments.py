@@ -16,7 +16,7 @@ from loyalist.segments.movement import (
     migration_matrix,
     movement,
     segment_summary,
-    segments_at,
+    segments_then_and_now,
 )
 
 COMPARE_DAYS = 90
@@ -30,8 +30,7 @@ def segment_sections(backend: Any, t: dict[str, ir.Table], as_of: dt.date | None
                        "Import orders with customer ids (`loyalist import orders FILE`).")]
     chosen = seg_map or load_map()
     before_day = as_of - dt.timedelta(days=COMPARE_DAYS)
-    now = segments_at(t["orders"], as_of=as_of, segment_map=chosen, refunds=t["refunds"])
-    before = segments_at(t["orders"], as_of=before_day, segment_map=chosen, refunds=t["refunds"])
+    before, now = segments_then_and_now(t, as_of=as_of, before=before_day, segment_map=chosen)
     moves = movement(before, now, recency_threshold_days=COMPARE_DAYS)
     grid = backend.execute(now.group_by(["r", "f"]).aggregate(
         customers=now.customer_id.count(), revenue=now.monetary.sum(),

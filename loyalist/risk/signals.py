@@ -33,7 +33,7 @@ import ibis
 import ibis.expr.types as ir
 
 from loyalist.segments.dates import as_date
-from loyalist.segments.movement import movement, segments_at
+from loyalist.segments.movement import movement, segments_then_and_now
 
 SIGNALS = ("purchase_drop", "activity_drop", "breadth_drop", "days_since_order",
            "failed_payments", "late_payments", "open_complaints", "oldest_open_ticket_days",
@@ -156,9 +156,7 @@ def _csat(sr: ir.Table, end: dt.date, d90: ir.TimestampValue) -> ir.Table:
 
 
 def _rfm(tables: dict[str, ir.Table], day: dt.date) -> ir.Table:
-    now = segments_at(tables["orders"], as_of=day, refunds=tables["refunds"])
-    before = segments_at(tables["orders"], as_of=day - dt.timedelta(days=90),
-                         refunds=tables["refunds"])
+    before, now = segments_then_and_now(tables, as_of=day)
     m = movement(before, now)
     return m.select("customer_id", rfm_drop=ibis.greatest(
         (m.segment_rank - m.rank_before).fill_null(0), 0).cast("float64"))

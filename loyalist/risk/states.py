@@ -21,7 +21,7 @@ from loyalist.risk.score import score_signals
 from loyalist.risk.signals import risk_signals
 from loyalist.risk.spec import HealthSpec, load_spec
 from loyalist.segments.dates import as_date, end_of_day
-from loyalist.segments.movement import movement, segments_at
+from loyalist.segments.movement import movement, segments_then_and_now
 
 STATES = ("health_red", "health_yellow", "detractor", "engaged_promoter", "failed_payment",
           "service_failure", "fell_from_champions", "churned")
@@ -78,9 +78,7 @@ def _nps_states(tables: dict[str, ir.Table], day: dt.date,
 
 
 def _fell(tables: dict[str, ir.Table], day: dt.date) -> ir.Table:
-    now = segments_at(tables["orders"], as_of=day, refunds=tables["refunds"])
-    before = segments_at(tables["orders"], as_of=day - dt.timedelta(days=90),
-                         refunds=tables["refunds"])
+    before, now = segments_then_and_now(tables, as_of=day)
     m = movement(before, now)
     return m.filter(m.segment_before == "Champions", m.segment != "Champions").select(
         "customer_id", state=ibis.literal("fell_from_champions"))

@@ -27,6 +27,25 @@ def segments_at(
     return seg_map.assign(scores)
 
 
+def segments_then_and_now(
+    tables: dict[str, ir.Table],
+    *,
+    as_of: dt.date,
+    before: dt.date | None = None,
+    days_before: int = 90,
+    segment_map: SegmentMap | None = None,
+) -> tuple[ir.Table, ir.Table]:
+    """Segments at ``before`` (default ``days_before`` days earlier) and at ``as_of``, from the
+    canonical ``orders`` and ``refunds``; the input of :func:`movement`.
+    """  # noqa: D205
+    earlier = before or as_of - dt.timedelta(days=days_before)
+    then = segments_at(tables["orders"], as_of=earlier, segment_map=segment_map,
+                       refunds=tables["refunds"])
+    now = segments_at(tables["orders"], as_of=as_of, segment_map=segment_map,
+                      refunds=tables["refunds"])
+    return then, now
+
+
 def movement(
     before: ir.Table,
     now: ir.Table,

@@ -25,7 +25,7 @@ from loyalist.report.surveys import survey_sections
 from loyalist.report.tables import heat_grid, table
 from loyalist.segments.customer360 import customer_360
 from loyalist.segments.dates import resolve_as_of
-from loyalist.segments.maps import load_map, shipped_maps
+from loyalist.segments.maps import SegmentMap, load_map, shipped_maps
 from loyalist.segments.movement import best_customers, segment_summary, segments_at
 from loyalist.store.workspace import Workspace
 
@@ -59,17 +59,26 @@ def _page(title: str, sections: list[Section], filters: str = "") -> HTMLRespons
     return HTMLResponse(html.replace("<section><h2></h2>", '<section class="bar">', 1))
 
 
+def _map(name: str) -> SegmentMap:
+    return load_map(name if name in shipped_maps() else "rf-grid")
+
+
+def _segments(backend: Any, as_of: dt.date | None,
+              seg_map: SegmentMap) -> tuple[dict[str, Any], dt.date, Any]:
+    t = tables(backend)
+    day = resolve_as_of(backend, t, as_of.isoformat() if as_of else None)
+    return t, day, segments_at(t["orders"], as_of=day, segment_map=seg_map, refunds=t["refunds"])
+
+
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request, as_of: dt.date | None = None,
              map: Annotated[str, Query()] = "rf-grid") -> Response:
     """Headline numbers, orders per month, the RFM grid and segments, all drillable."""
     if not _allowed(request):
         return RedirectResponse("/login", status_code=303)
-    seg_map = load_map(map if map in shipped_maps() else "rf-grid")
+    seg_map = _map(map)
     with Workspace(request.app.state.settings.workspace).ibis() as backend:
-        t = tables(backend)
-        day = resolve_as_of(backend, t, as_of.isoformat() if as_of else None)
-        seg = segments_at(t["orders"], as_of=day, segment_map=seg_map, refunds=t["refunds"])
+        t, day, seg = _segments(backend, as_of, seg_map)
         head = backend.execute(headline(t["orders"], t["customers"])).iloc[0].to_dict()
         monthly = backend.execute(orders_by_month(t["orders"]))
         grid = backend.execute(seg.group_by(["r", "f"]).aggregate(n=seg.customer_id.count()))
@@ -108,11 +117,9 @@ def customers(request: Request, as_of: dt.date | None = None,
     """The customers behind a number: a segment, a grid cell, or everyone."""
     if not _allowed(request):
         return RedirectResponse("/login", status_code=303)
-    seg_map = load_map(map if map in shipped_maps() else "rf-grid")
+    seg_map = _map(map)
     with Workspace(request.app.state.settings.workspace).ibis() as backend:
-        t = tables(backend)
-        day = resolve_as_of(backend, t, as_of.isoformat() if as_of else None)
-        seg = segments_at(t["orders"], as_of=day, segment_map=seg_map, refunds=t["refunds"])
+        _t, day, seg = _segments(backend, as_of, seg_map)
         for column, wanted in (("segment", segment), ("r", r), ("f", f)):
             if wanted is not None:
                 seg = seg.filter(seg[column] == wanted)

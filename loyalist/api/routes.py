@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from loyalist.access.keys import ApiKey, KeyStore
 from loyalist.api.auth import requires
+from loyalist.api.cache import cached, cached_segments
 from loyalist.api.pages import PageParams, page_params, paginate, records
 from loyalist.data.importer import import_file, rejects
 from loyalist.data.schema import table as table_spec
@@ -29,7 +30,6 @@ from loyalist.segments.movement import (
     migration_matrix,
     movement,
     segment_summary,
-    segments_at,
     segments_then_and_now,
 )
 from loyalist.segments.value import value_score
@@ -44,9 +44,13 @@ AsOf = Annotated[dt.date | None, Query(description="Date; default the last order
 MapName = Annotated[str, Query(description="Segment map: " + ", ".join(shipped_maps()))]
 
 
+def _workspace(request: Request) -> Workspace:
+    return Workspace(request.app.state.settings.workspace)
+
+
 @contextmanager
 def _data(request: Request) -> Iterator[tuple[Any, dict[str, Any]]]:
-    with Workspace(request.app.state.settings.workspace).ibis() as backend:
+    with _workspace(request).ibis() as backend:
         yield backend, tables(backend)
 
 
@@ -69,7 +73,7 @@ def rfm_summary(request: Request, _key: Viewer, page: Page, as_of: AsOf = None,
     """Segment sizes and revenue as of a date."""
     with _data(request) as (backend, t):
         day = resolve_as_of(backend, t, as_of.isoformat() if as_of else None)
-        seg = segments_at(t["orders"], as_of=day, segment_map=_seg_map(map), refunds=t["refunds"])
+        seg = cached_segments(_workspace(request), backend, t, day, _seg_map(map))
         return {"as_of": day.isoformat(), **paginate(backend, segment_summary(seg), page)}
 
 
@@ -81,7 +85,7 @@ def rfm_customers(request: Request, _key: Viewer, page: Page, as_of: AsOf = None
     """The customers behind a segment or an RFM grid cell (drill-down)."""
     with _data(request) as (backend, t):
         day = resolve_as_of(backend, t, as_of.isoformat() if as_of else None)
-        seg = segments_at(t["orders"], as_of=day, segment_map=_seg_map(map), refunds=t["refunds"])
+        seg = cached_segments(_workspace(request), backend, t, day, _seg_map(map))
         if segment is not None:
             seg = seg.filter(seg.segment == segment)
         if r is not None:
@@ -142,7 +146,12 @@ def customer(request: Request, customer_id: str, _key: Viewer,
     """Customer 360."""
     with _data(request) as (backend, t):
         day = resolve_as_of(backend, t, as_of.isoformat() if as_of else None)
-        view = customer_360(backend, t, customer_id, as_of=day)
+        seg_map = load_map()
+        ws = _workspace(request)
+        view = customer_360(
+            backend, t, customer_id, as_of=day,
+            segments=lambda d: cached_segments(ws, backend, t, d, seg_map),
+            everyone=lambda name, build: cached(ws, backend, (name, day), build))
     return _jsonable(view)
 
 

@@ -21,3 +21,7 @@ __all__ = ["app", "main"]
 def main() -> None:
     """Entry point of the ``loyalist`` script."""
     app(prog_name="loyalist")
+
+
+if __name__ == "__main__":
+    main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import ibis
@@ -25,6 +26,8 @@ def customer_360(
     segment_map: SegmentMap | None = None,
     weights: ValueWeights | None = None,
     history_months: int = 6,
+    segments: Callable[[dt.date], ir.Table] | None = None,
+    everyone: Callable[[str, Callable[[], ir.Table]], ir.Table] | None = None,
 ) -> dict[str, Any]:
     """Everything known about ``customer_id`` as of a date, as plain Python values.
 
@@ -33,7 +36,12 @@ def customer_360(
     mean CSAT, tickets), ``segments`` (the segment at the end of each of the last
     ``history_months`` months and at ``as_of``), ``value`` (parts and contributions) and
     ``signals``. Unknown customers raise :class:`~loyalist.errors.NotFoundError`.
+    ``segments(day)``, when given, supplies the segments table of a day (the web app passes its
+    cache; segments are ranked over all customers, so each date costs a full pass otherwise).
+    ``everyone(name, build)``, when given, may return a stored result of ``build()`` (the value
+    and signal tables scale by the best customer, so they too are computed for everyone).
     """
+    store = everyone or (lambda _name, build: build())
     cid = str(customer_id)
     end = end_of_day(as_of)
     c = tables["customers"]
@@ -47,9 +55,13 @@ def customer_360(
         "money": _money(backend, tables, cid, end),
         "usage": _usage(backend, tables, cid, as_of),
         "satisfaction": _satisfaction(backend, tables, cid, end),
-        "segments": _segment_history(backend, tables, cid, as_of, segment_map, history_months),
-        "value": _one(backend, value_score(tables, as_of=as_of, weights=weights), cid),
-        "signals": _one(backend, loyalty_signals(tables, as_of=as_of), cid),
+        "segments": _segment_history(backend, tables, cid, as_of, history_months, segments or (
+            lambda day: segments_at(tables["orders"], as_of=day, segment_map=segment_map,
+                                    refunds=tables["refunds"]))),
+        "value": _one(backend, store("value", lambda: value_score(
+            tables, as_of=as_of, weights=weights)), cid),
+        "signals": _one(backend, store("signals", lambda: loyalty_signals(tables, as_of=as_of)),
+                        cid),
     }
 
 
@@ -115,8 +127,8 @@ def _satisfaction(backend: Any, tables: dict[str, ir.Table], cid: str,
 
 
 def _segment_history(backend: Any, tables: dict[str, ir.Table], cid: str,
-                     as_of: dt.date | str, seg_map: SegmentMap | None,
-                     months: int) -> list[dict[str, Any]]:
+                     as_of: dt.date | str, months: int,
+                     segments: Callable[[dt.date], ir.Table]) -> list[dict[str, Any]]:
     day = as_date(as_of)
     dates = [day]
     first = day.replace(day=1)
@@ -126,8 +138,7 @@ def _segment_history(backend: Any, tables: dict[str, ir.Table], cid: str,
         first = first.replace(day=1)
     history = []
     for when in sorted(dates):
-        seg = segments_at(tables["orders"], as_of=when, segment_map=seg_map,
-                          refunds=tables["refunds"])
+        seg = segments(when)
         row = _one(backend, seg.select("customer_id", "segment", "r", "f", "m"), cid)
         history.append({"as_of": when.isoformat(), **(row or {"segment": None})})
     return history

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from loyalist.access.keys import AuthError, KeyStore, require_role
 from loyalist.api.auth import COOKIE, OPEN_KEY, token_of
+from loyalist.api.cache import cached, cached_segments
 from loyalist.data.views import tables
 from loyalist.errors import LoyalistError
 from loyalist.metrics import headline, orders_by_month
@@ -26,7 +27,7 @@ from loyalist.report.tables import heat_grid, table
 from loyalist.segments.customer360 import customer_360
 from loyalist.segments.dates import resolve_as_of
 from loyalist.segments.maps import SegmentMap, load_map, shipped_maps
-from loyalist.segments.movement import best_customers, segment_summary, segments_at
+from loyalist.segments.movement import best_customers, segment_summary
 from loyalist.store.workspace import Workspace
 
 router = APIRouter(include_in_schema=False)
@@ -63,11 +64,12 @@ def _map(name: str) -> SegmentMap:
     return load_map(name if name in shipped_maps() else "rf-grid")
 
 
-def _segments(backend: Any, as_of: dt.date | None,
+def _segments(request: Request, backend: Any, as_of: dt.date | None,
               seg_map: SegmentMap) -> tuple[dict[str, Any], dt.date, Any]:
     t = tables(backend)
     day = resolve_as_of(backend, t, as_of.isoformat() if as_of else None)
-    return t, day, segments_at(t["orders"], as_of=day, segment_map=seg_map, refunds=t["refunds"])
+    workspace = Workspace(request.app.state.settings.workspace)
+    return t, day, cached_segments(workspace, backend, t, day, seg_map)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -78,9 +80,12 @@ def overview(request: Request, as_of: dt.date | None = None,
         return RedirectResponse("/login", status_code=303)
     seg_map = _map(map)
     with Workspace(request.app.state.settings.workspace).ibis() as backend:
-        t, day, seg = _segments(backend, as_of, seg_map)
-        head = backend.execute(headline(t["orders"], t["customers"])).iloc[0].to_dict()
-        monthly = backend.execute(orders_by_month(t["orders"]))
+        t, day, seg = _segments(request, backend, as_of, seg_map)
+        workspace = Workspace(request.app.state.settings.workspace)
+        head = backend.execute(cached(workspace, backend, ("headline",), lambda: headline(
+            t["orders"], t["customers"]))).iloc[0].to_dict()
+        monthly = backend.execute(cached(workspace, backend, ("monthly",), lambda: (
+            orders_by_month(t["orders"]))).order_by("month"))
         grid = backend.execute(seg.group_by(["r", "f"]).aggregate(n=seg.customer_id.count()))
         summary = backend.execute(segment_summary(seg))
     query = {"as_of": day.isoformat(), "map": seg_map.name}
@@ -119,7 +124,7 @@ def customers(request: Request, as_of: dt.date | None = None,
         return RedirectResponse("/login", status_code=303)
     seg_map = _map(map)
     with Workspace(request.app.state.settings.workspace).ibis() as backend:
-        _t, day, seg = _segments(backend, as_of, seg_map)
+        _t, day, seg = _segments(request, backend, as_of, seg_map)
         for column, wanted in (("segment", segment), ("r", r), ("f", f)):
             if wanted is not None:
                 seg = seg.filter(seg[column] == wanted)
@@ -156,10 +161,15 @@ def customer(request: Request, customer_id: str, as_of: dt.date | None = None) -
     """Customer 360 page."""
     if not _allowed(request):
         return RedirectResponse("/login", status_code=303)
-    with Workspace(request.app.state.settings.workspace).ibis() as backend:
+    workspace = Workspace(request.app.state.settings.workspace)
+    seg_map = _map("rf-grid")
+    with workspace.ibis() as backend:
         t = tables(backend)
         day = resolve_as_of(backend, t, as_of.isoformat() if as_of else None)
-        view = customer_360(backend, t, customer_id, as_of=day)
+        view = customer_360(
+            backend, t, customer_id, as_of=day,
+            segments=lambda d: cached_segments(workspace, backend, t, d, seg_map),
+            everyone=lambda name, build: cached(workspace, backend, (name, day), build))
     return _page(f"Customer {customer_id}", _customer_sections(view))
 
 

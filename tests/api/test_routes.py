@@ -159,3 +159,16 @@ def test_dates_at_the_edge_of_the_calendar(client, keys, day):
     for url in (f"/api/v1/segments/migration?as_of={day}", f"/api/v1/segments/rfm?as_of={day}",
                 f"/api/v1/customers/falling-off?as_of={day}"):
         assert_error(client.get(url, headers=auth(keys["viewer"])), 400, "InputError")
+
+
+def test_cached_segments_follow_imports(client, keys, write):
+    """A second request reads the cache; an import changes the workspace file and the answer."""
+    h = auth(keys["analyst"])
+    first = client.get("/api/v1/segments/rfm?as_of=2024-04-30", headers=h).json()["total"]
+    assert client.get("/api/v1/segments/rfm?as_of=2024-04-30", headers=h).json()["total"] == first
+    csv = write("new.csv", "order_id,customer_id,ordered_at,amount\nz9,zed,2024-04-01,50\n")
+    client.post("/api/v1/imports/orders", files={"file": ("new.csv", csv.read_bytes(),
+                                                          "text/csv")}, headers=h)
+    customers = client.get("/api/v1/segments/rfm/customers?as_of=2024-04-30&page_size=100",
+                           headers=h).json()
+    assert "zed" in {c["customer_id"] for c in customers["items"]}

@@ -1,0 +1,5 @@
+"""``python -m loyalist.cli``."""
+
+from loyalist.cli import main
+
+main()

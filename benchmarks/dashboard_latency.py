@@ -23,7 +23,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from segments_speed import make_workspace  # noqa: E402
-from survey_load import free_port  # noqa: E402
+from survey_load import free_port, wait_until_up  # noqa: E402
 
 from loyalist.demo import run_demo  # noqa: E402
 from loyalist.report import build_report  # noqa: E402
@@ -48,12 +48,7 @@ def main() -> None:
         server = subprocess.Popen([sys.executable, "-m", "loyalist.cli", "-w", str(tmp), "serve",
                                    "--open", "--port", str(port)], stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
-        for _ in range(400):
-            try:
-                httpx.get(base + "/api/v1/health", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        wait_until_up(base)
         print(f"{'page':<46}{'cold ms':>9}{'p50 ms':>9}{'p95 ms':>9}")
         with httpx.Client(base_url=base, timeout=120) as client:
             for page in PAGES:

@@ -42,6 +42,18 @@ def serve(workspace: str, port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
 
 
+def wait_until_up(base: str, seconds: float = 20.0) -> None:
+    """Poll the health endpoint until the server answers."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(base + "/api/v1/health", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError(f"server at {base} did not start")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -62,12 +74,7 @@ def main() -> None:
     server = mp.get_context("spawn").Process(target=serve, args=(str(workspace), port))
     server.start()
     base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            httpx.get(base + "/api/v1/health", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.05)
+    wait_until_up(base)
     latencies: list[float] = []
     failures: list[int] = []
     lock = threading.Lock()

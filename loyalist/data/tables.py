@@ -10,10 +10,14 @@ from loyalist.store.workspace import Workspace, scalar
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every canonical table that is missing."""
+    """Create every canonical table that is missing, and add columns a newer schema declares."""
     for spec in TABLES:
         cols = ", ".join(f'"{c.name}" {c.sql_type}' for c in spec.columns)
         con.execute(f'CREATE TABLE IF NOT EXISTS "{spec.name}" ({cols})')
+        have = {r[0] for r in con.execute(f'DESCRIBE "{spec.name}"').fetchall()}
+        for col in spec.columns:
+            if col.name not in have:  # a workspace written by an older loyalist
+                con.execute(f'ALTER TABLE "{spec.name}" ADD COLUMN "{col.name}" {col.sql_type}')
 
 
 def counts(workspace: Workspace) -> dict[str, int]:

@@ -11,6 +11,7 @@ from loyalist.data.views import tables
 from loyalist.metrics import headline, orders_by_month
 from loyalist.report.charts import bar_chart
 from loyalist.report.html import Section, absent, card, page
+from loyalist.report.metrics import metric_sections
 from loyalist.report.segments import segment_sections
 from loyalist.report.surveys import survey_sections
 from loyalist.store.workspace import Workspace
@@ -29,6 +30,7 @@ def build_report(workspace: Workspace, out: Path | None = None,
         monthly = backend.execute(orders_by_month(t["orders"]))
         last = head.get("last_order")
         day = as_of or (None if last is None or last != last else last.date())
+        metric_part = metric_sections(backend, t)
         segment_part = segment_sections(backend, t, day)
         survey_part = survey_sections(backend, t)
     sections = [_headline_section(head)]
@@ -43,6 +45,7 @@ def build_report(workspace: Workspace, out: Path | None = None,
     else:
         sections.append(absent("Orders per month",
                                "Import orders (`loyalist import orders FILE`)."))
+    sections.extend(metric_part)
     sections.extend(segment_part)
     sections.extend(survey_part)
     subtitle = f"Workspace {workspace.path} · generated {datetime.now():%Y-%m-%d %H:%M}"

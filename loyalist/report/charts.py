@@ -53,3 +53,43 @@ def bar_chart(
                          f'text-anchor="middle" class="axis">{escape(label)}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def line_chart(xs: Sequence[float], ys: Sequence[float], *, title: str, x_label: str,
+               y_label: str, width: int = 760, height: int = 280,
+               diagonal: bool = False) -> str:
+    """Return an SVG line chart of points in [0, 1] x [0, 1] (shares), with an optional diagonal.
+
+    Examples
+    --------
+    >>> line_chart([0.5, 1.0], [0.8, 1.0], title="t", x_label="x", y_label="y").count("<path")
+    1
+    """
+    left, bottom, top, right = 56, 42, 16, 16
+    pw, ph = width - left - right, height - top - bottom
+
+    def at(x: float, y: float) -> str:
+        return f"{left + pw * x:.1f},{top + ph * (1 - y):.1f}"
+
+    points = " L".join(at(float(x), float(y)) for x, y in zip([0.0, *xs], [0.0, *ys],
+                                                               strict=True))
+    parts = [
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} '
+        f'{height}" width="100%" xmlns="http://www.w3.org/2000/svg">',
+        f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#ccc"/>',
+        f'<path d="M{points}" fill="none" stroke="#3b6ea8" stroke-width="2"/>',
+        f'<text x="{left + pw / 2}" y="{height - 8}" text-anchor="middle" class="axis">'
+        f"{escape(x_label)}</text>",
+        f'<text x="14" y="{top + ph / 2}" text-anchor="middle" class="axis" '
+        f'transform="rotate(-90 14 {top + ph / 2})">{escape(y_label)}</text>',
+    ]
+    if diagonal:
+        parts.append(f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top}" '
+                     'stroke="#bbb" stroke-dasharray="4 4"/>')
+    for frac in (0.2, 0.5, 1.0):
+        parts.append(f'<text x="{left + pw * frac:.1f}" y="{top + ph + 16}" text-anchor="middle"'
+                     f' class="axis">{frac:.0%}</text>')
+        parts.append(f'<text x="{left - 6}" y="{top + ph * (1 - frac) + 4:.1f}" '
+                     f'text-anchor="end" class="axis">{frac:.0%}</text>')
+    parts.append("</svg>")
+    return "".join(parts)

@@ -31,7 +31,7 @@ def test_report_opens_offline_with_charts_and_no_errors(browser, rfm_workspace):
     page.goto(path.as_uri())
     assert requests == [] and errors == []
     assert page.locator("svg.chart rect").count() >= 1
-    assert page.locator("table.grid").count() == 2
+    assert page.locator("table.grid").count() == 3  # retention, RFM grid, migration
     assert page.get_by_role("heading", name="Best customers").is_visible()
     page.close()
 

@@ -15,6 +15,7 @@ import ibis.expr.types as ir
 
 from loyalist.errors import InputError
 from loyalist.metrics.concentration import customer_revenue, gini, lorenz_curve, top_share
+from loyalist.metrics.lifecycle import lifecycle
 from loyalist.metrics.overview import headline, orders_by_month, repeat_purchase_rate
 from loyalist.metrics.retention import cohort_retention
 
@@ -52,6 +53,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            lambda t, o: cohort_retention(t["orders"], variant=o.get("variant") or "on")),
     Metric("revenue_concentration", "Share of revenue from the top customers (--share, default "
            "0.2) and the Gini coefficient.", _concentration),
+    Metric("lifecycle", "New, returning, resurrected and dormant customers per month.",
+           lambda t, o: lifecycle(t["orders"])),
     Metric("lorenz_curve", "Share of revenue from the best x % of customers, 100 points.",
            lambda t, o: lorenz_curve(customer_revenue(t["orders"], t["refunds"]))),
 )}

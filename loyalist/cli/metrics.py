@@ -18,6 +18,7 @@ def metrics(ctx: typer.Context,
             name: Annotated[str, typer.Argument(help="A metric, or 'list' to list them.")],
          variant: Annotated[str | None, typer.Option(help="Variant, e.g. on_or_after.")] = None,
          share: Annotated[float | None, typer.Option(help="Top share, e.g. 0.2.")] = None,
+         by: Annotated[str | None, typer.Option(help="Customer column to split by.")] = None,
          fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
          limit: Annotated[int, typer.Option(help="Rows shown in table format.")] = 50) -> None:
     """Compute one metric (JSON: a list of records with stable column names); 'list' lists."""
@@ -29,7 +30,11 @@ def metrics(ctx: typer.Context,
     chosen = metric(name)
     with Workspace(settings_of(ctx).workspace).ibis() as backend:
         frame = backend.execute(chosen.build(tables(backend), {"variant": variant,
-                                                               "share": share}))
+                                                               "share": share, "by": by}))
+    for column in frame.columns:  # date columns arrive as midnight timestamps: print dates
+        values = frame[column]
+        if str(values.dtype).startswith("datetime64") and (values.dt.normalize() == values).all():
+            frame[column] = values.dt.date
     frame = frame.astype(object).where(frame.notna(), None)
     rows: list[dict[str, Any]] = [{k: (v.isoformat() if hasattr(v, "isoformat") else v)
                                    for k, v in r.items()} for r in frame.to_dict("records")]

@@ -18,6 +18,7 @@ from loyalist.metrics.concentration import customer_revenue, gini, lorenz_curve,
 from loyalist.metrics.lifecycle import lifecycle
 from loyalist.metrics.overview import headline, orders_by_month, repeat_purchase_rate
 from loyalist.metrics.retention import cohort_retention
+from loyalist.surveys.views import ces_by_period, csat_after_support, nps_by_period
 
 Tables = dict[str, ir.Table]
 
@@ -55,6 +56,13 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            "0.2) and the Gini coefficient.", _concentration),
     Metric("lifecycle", "New, returning, resurrected and dormant customers per month.",
            lambda t, o: lifecycle(t["orders"])),
+    Metric("nps", "NPS by month with n, promoters, detractors, adjusted-Wald 95 % interval and "
+           "the rewarded share; --by a customer column.",
+           lambda t, o: nps_by_period(t["survey_responses"], t["customers"], by=o.get("by"))),
+    Metric("csat", "CSAT by month: share of 4-5 answers from CSAT surveys and tickets.",
+           lambda t, o: csat_after_support(t["survey_responses"], t["tickets"])),
+    Metric("ces", "Customer Effort Score by month: mean of CES answers (1-7).",
+           lambda t, o: ces_by_period(t["survey_responses"])),
     Metric("lorenz_curve", "Share of revenue from the best x % of customers, 100 points.",
            lambda t, o: lorenz_curve(customer_revenue(t["orders"], t["refunds"]))),
 )}

@@ -67,3 +67,11 @@ def csat_after_support(responses: ir.Table, tickets: ir.Table) -> ir.Table:
         n=both.count(), satisfied=(both.score >= 4).cast("int64").sum(),
         csat=(both.score >= 4).cast("float64").mean(),
     ).order_by("month")
+
+
+def ces_by_period(responses: ir.Table) -> ir.Table:
+    """Monthly Customer Effort Score: mean of answered CES questions (1-7, higher = easier)."""
+    r = responses.filter(responses.question == "ces", responses.score.notnull())
+    r = r.mutate(month=_month(r.answered_at))
+    return r.group_by("month").aggregate(n=r.count(), ces=r.score.cast("float64").mean()) \
+        .order_by("month")

@@ -12,12 +12,16 @@ from loyalist.metrics.registry import METRICS, metric
 runner = CliRunner()
 
 
+SURVEY_METRICS = {"nps", "csat", "ces"}  # the shop has no survey answers: empty, not an error
+
+
 @pytest.mark.parametrize("name", sorted(METRICS))
 def test_every_metric_runs_on_the_shop(name, rfm_workspace):
     result = runner.invoke(app, ["-w", str(rfm_workspace.path), "metrics", name,
                                  "--format", "json"])
     assert result.exit_code == 0, result.output
-    assert isinstance(json.loads(result.stdout), list) and json.loads(result.stdout)
+    rows = json.loads(result.stdout)
+    assert isinstance(rows, list) and (bool(rows) or name in SURVEY_METRICS)
 
 
 def test_values_through_the_cli(rfm_workspace):

@@ -76,3 +76,27 @@ def test_report_has_survey_section(survey_ws):
     assert "NPS by month" in html and "-57 to 57" in html and "rewarded" in html
     assert "CSAT after support" in html and "What customers say" in html
     assert "x@y.com" not in html and "delivery" in html
+
+
+def test_ces_and_nps_through_the_metrics_command(survey_ws):
+    import json
+
+    import pyarrow as pa
+    from typer.testing import CliRunner
+
+    from loyalist.cli import app
+    from loyalist.data import load
+
+    load("survey_responses", pa.table({"response_id": ["x1", "x2", "x3"],
+                                       "customer_id": ["a", "b", "c"],
+                                       "question": ["ces"] * 3,
+                                       "answered_at": ["2024-01-02"] * 3,
+                                       "score": pa.array([7, 4, None], pa.int64())}),
+         workspace=survey_ws, source="ces")
+    runner = CliRunner()
+    ces = json.loads(runner.invoke(app, ["-w", str(survey_ws.path), "metrics", "ces",
+                                         "--format", "json"]).stdout)
+    assert ces == [{"month": "2024-01-01", "n": 2, "ces": 5.5}]  # the skip is not counted
+    nps = json.loads(runner.invoke(app, ["-w", str(survey_ws.path), "metrics", "nps", "--by",
+                                         "acquisition_channel", "--format", "json"]).stdout)
+    assert {r["group"] for r in nps} == {"ads", "referral", "(none)"}

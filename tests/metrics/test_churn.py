@@ -1,0 +1,72 @@
+"""Monthly churn with the N-days-inactive rule: by hand, and CDNOW against pandas."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+
+from loyalist.metrics.churn import loss_events, monthly_churn
+
+
+def _frame(rows):
+    return pd.DataFrame({"order_id": [str(i) for i in range(len(rows))],
+                         "customer_id": [r[0] for r in rows],
+                         "ordered_at": pd.to_datetime([r[1] for r in rows])})
+
+
+def test_by_hand():
+    """N = 40. a: Jan 5 and Jan 30 (gap 25, kept), then nothing: lost Mar 10.
+    b: Jan 10, then Mar 15 (gap 65 > 40): lost Feb 19, back, lost again Apr 24.
+    Start of February: a, b (ordered Dec 22 - Jan 31). Start of March: a (Jan 30 within 40 days
+    of Mar 1). Start of April: b (Mar 15). As of Apr 30."""
+    rows = [("a", "2024-01-05"), ("a", "2024-01-30"), ("b", "2024-01-10"), ("b", "2024-03-15"),
+            (None, "2024-02-01")]
+    con = ibis.duckdb.connect()
+    events = con.execute(loss_events(ibis.memtable(_frame(rows)), inactive_days=40))
+    assert sorted((r.customer_id, str(r.lost_on)[:10]) for r in events.itertuples()) == [
+        ("a", "2024-03-10"), ("b", "2024-02-19"), ("b", "2024-04-24")]
+    out = con.execute(monthly_churn(ibis.memtable(_frame(rows)), as_of=dt.date(2024, 4, 30),
+                                    inactive_days=40))
+    got = [(str(r.month)[:7], r.customers_at_start, r.lost) for r in out.itertuples()]
+    assert got == [("2024-02", 2, 1), ("2024-03", 1, 1), ("2024-04", 1, 1)]
+    assert out.churn_rate.tolist() == [0.5, 1.0, 1.0]
+
+
+def test_short_windows_are_refused():
+    with pytest.raises(ValueError, match="31 or more"):
+        monthly_churn(ibis.memtable(_frame([("a", "2024-01-01")])), as_of=dt.date(2024, 2, 1),
+                      inactive_days=30)
+
+
+def test_cdnow_90_days_matches_pandas(shared_data):
+    raw = pd.read_csv(shared_data / "cdnow" / "CDNOW_master.txt", sep=r"\s+")
+    orders = pd.DataFrame({"order_id": raw.index.astype(str),
+                           "customer_id": raw["customer_id"].astype(str),
+                           "ordered_at": pd.to_datetime(raw["date"].astype(str),
+                                                        format="%Y%m%d")})
+    as_of = dt.date(1998, 6, 30)
+    got = ibis.duckdb.connect().execute(monthly_churn(ibis.memtable(orders), as_of=as_of))
+    # independent pandas computation
+    days = orders[["customer_id", "ordered_at"]].drop_duplicates().sort_values(
+        ["customer_id", "ordered_at"])
+    nxt = days.groupby("customer_id").ordered_at.shift(-1)
+    lost = days[nxt.isna() | ((nxt - days.ordered_at).dt.days > 90)]
+    lost_on = lost.ordered_at + pd.Timedelta(days=90)
+    lost_on = lost_on[lost_on <= pd.Timestamp(as_of)]
+    lost_by_month = lost_on.dt.to_period("M").value_counts()
+    rows = []
+    for month in pd.period_range("1997-02", "1998-06", freq="M"):
+        start = month.start_time
+        window = days[(days.ordered_at >= start - pd.Timedelta(days=90))
+                      & (days.ordered_at < start)]
+        rows.append((start.date(), window.customer_id.nunique(),
+                     int(lost_by_month.get(month, 0))))
+    expected = pd.DataFrame(rows, columns=["month", "customers_at_start", "lost"])
+    assert [d.date() if hasattr(d, "date") else d for d in got.month] == expected.month.tolist()
+    assert got.customers_at_start.tolist() == expected.customers_at_start.tolist()
+    assert got.lost.tolist() == expected.lost.tolist()
+    assert np.allclose(got.churn_rate, expected.lost / expected.customers_at_start)

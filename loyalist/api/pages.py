@@ -8,6 +8,8 @@ import ibis.expr.types as ir
 from fastapi import Query
 from pydantic import BaseModel
 
+from loyalist.data.frames import records
+
 
 class PageParams(BaseModel):
     """Which page of a list to return."""
@@ -22,19 +24,10 @@ def page_params(page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     return PageParams(page=page, page_size=page_size)
 
 
-def records(frame: Any) -> list[dict[str, Any]]:
-    """DataFrame rows as JSON-ready dicts (missing values as null, timestamps as ISO text)."""
-    frame = frame.astype(object).where(frame.notna(), None)
-    out = []
-    for row in frame.to_dict(orient="records"):
-        out.append({k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()})
-    return out
-
-
 def paginate(backend: Any, expr: ir.Table, params: PageParams) -> dict[str, Any]:
     """One page of ``expr`` (already ordered) with the total count."""
     total = int(backend.execute(expr.count()))
     rows = backend.execute(expr.limit(params.page_size,
                                       offset=(params.page - 1) * params.page_size))
-    return {"items": records(rows), "page": params.page, "page_size": params.page_size,
+    return {"items": records(rows, iso=True), "page": params.page, "page_size": params.page_size,
             "total": total}

@@ -9,14 +9,13 @@ from contextlib import contextmanager
 from pathlib import PurePosixPath
 from typing import Annotated, Any
 
-import ibis
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from pydantic import BaseModel
 
 from loyalist.access.keys import ApiKey, KeyStore
 from loyalist.api.auth import requires
 from loyalist.api.cache import cached, cached_segments
-from loyalist.api.pages import PageParams, page_params, paginate, records
+from loyalist.api.pages import PageParams, page_params, paginate
 from loyalist.data.importer import import_file, rejects
 from loyalist.data.schema import table as table_spec
 from loyalist.data.views import tables
@@ -237,4 +236,4 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-__all__ = ["ibis", "records", "router"]
+__all__ = ["router"]

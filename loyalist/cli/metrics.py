@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from loyalist.cli.common import check_choice, settings_of
 from loyalist.cli.output import app, print_rows
+from loyalist.data.frames import records
 from loyalist.data.views import tables
 from loyalist.metrics.registry import METRICS, metric
 from loyalist.store.workspace import Workspace
@@ -35,7 +36,4 @@ def metrics(ctx: typer.Context,
         values = frame[column]
         if str(values.dtype).startswith("datetime64") and (values.dt.normalize() == values).all():
             frame[column] = values.dt.date
-    frame = frame.astype(object).where(frame.notna(), None)
-    rows: list[dict[str, Any]] = [{k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                                   for k, v in r.items()} for r in frame.to_dict("records")]
-    print_rows(rows, fmt, title=name, limit=limit)
+    print_rows(records(frame, iso=True), fmt, title=name, limit=limit)

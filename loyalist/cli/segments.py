@@ -11,10 +11,11 @@ import yaml
 
 from loyalist.cli.common import check_choice, settings_of
 from loyalist.cli.output import app, out, print_rows
+from loyalist.data.frames import records
 from loyalist.data.views import tables
 from loyalist.errors import ConfigError
 from loyalist.segments.customer360 import customer_360
-from loyalist.segments.dates import resolve_as_of, shift_days
+from loyalist.segments.dates import as_date, resolve_as_of, shift_days
 from loyalist.segments.maps import load_map
 from loyalist.segments.movement import (
     best_customers,
@@ -39,11 +40,6 @@ MapOpt = Annotated[str, typer.Option("--map", help="rf-grid, rfm-grid or a YAML 
 FORMATS = ("table", "csv", "json")
 
 
-def _records(frame: Any) -> list[dict[str, Any]]:
-    frame = frame.astype(object).where(frame.notna(), None)
-    return [dict(r) for r in frame.to_dict(orient="records")]
-
-
 @segments_app.command("rfm")
 def rfm_cmd(
     ctx: typer.Context,
@@ -60,16 +56,16 @@ def rfm_cmd(
     with Workspace(settings_of(ctx).workspace).ibis() as backend:
         t = tables(backend)
         day = resolve_as_of(backend, t, as_of)
-        now = segments_at(t["orders"], as_of=day, segment_map=chosen, refunds=t["refunds"])
         if compare:
-            before = segments_at(t["orders"], as_of=compare, segment_map=chosen,
-                                 refunds=t["refunds"])
+            before, now = segments_then_and_now(t, as_of=day, before=as_date(compare),
+                                                segment_map=chosen)
             expr = migration_matrix(movement(before, now))
             title = f"Segment migration {compare} -> {day}"
         else:
+            now = segments_at(t["orders"], as_of=day, segment_map=chosen, refunds=t["refunds"])
             expr = now.order_by("customer_id") if per_customer else segment_summary(now)
             title = f"RFM segments as of {day} ({chosen.name})"
-        rows = _records(backend.execute(expr))
+        rows = records(backend.execute(expr))
     print_rows(rows, fmt, title=title, limit=limit)
 
 
@@ -85,7 +81,7 @@ def best_cmd(ctx: typer.Context, as_of: AsOf = None, seg_map: MapOpt = "rf-grid"
         seg = segments_at(t["orders"], as_of=day, segment_map=load_map(seg_map),
                           refunds=t["refunds"])
         cols = ["customer_id", "segment", "recency_days", "frequency", "monetary", "r", "f", "m"]
-        rows = _records(backend.execute(best_customers(seg).select(*cols).limit(limit)))
+        rows = records(backend.execute(best_customers(seg).select(*cols).limit(limit)))
     print_rows(rows, fmt, title=f"Best customers as of {day}", limit=limit)
 
 
@@ -107,7 +103,7 @@ def falling_cmd(
                                             segment_map=chosen)
         moves = falling_off(movement(before, now, recency_threshold_days=threshold))
         cols = ["customer_id", "segment_before", "segment", "recency_days", "monetary", "reason"]
-        rows = _records(backend.execute(moves.select(*cols).limit(limit)))
+        rows = records(backend.execute(moves.select(*cols).limit(limit)))
     print_rows(rows, fmt, title=f"Falling off between {shift_days(day, -since)} and {day}",
                limit=limit)
 
@@ -131,7 +127,7 @@ def value_cmd(
         t = tables(backend)
         day = resolve_as_of(backend, t, as_of)
         expr = value_score(t, as_of=day, weights=chosen)
-        rows = _records(backend.execute(expr if fmt != "table" else expr.limit(limit)))
+        rows = records(backend.execute(expr if fmt != "table" else expr.limit(limit)))
     print_rows(rows, fmt, title=f"Customer value as of {day}", limit=limit)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from loyalist.data.frames import records
 from loyalist.errors import NotFoundError
 from loyalist.segments.dates import as_date, end_of_day
 from loyalist.segments.maps import SegmentMap
@@ -66,9 +67,7 @@ def customer_360(
 
 
 def _records(backend: Any, expr: ir.Table) -> list[dict[str, Any]]:
-    frame = backend.execute(expr)
-    frame = frame.astype(object).where(frame.notna(), None)
-    return [dict(row) for row in frame.to_dict(orient="records")]
+    return records(backend.execute(expr))
 
 
 def _one(backend: Any, table: ir.Table, cid: str) -> dict[str, Any] | None:

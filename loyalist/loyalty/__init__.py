@@ -1,0 +1,1 @@
+"""The loyalty program: points ledger, tiers, rewards and the event outbox."""

@@ -1,11 +1,13 @@
 """Every metric by name: what it is, and how to build it from the canonical tables.
 
 Each entry builds an Ibis table from ``(tables, options)``; the CLI and API execute it. Options
-are ``as_of``, ``variant``, ``share`` and ``by``; a metric ignores the ones it does not use.
+are ``as_of``, ``period``, ``variant``, ``share`` and ``by``; a metric ignores the ones it does not
+use.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,10 +16,15 @@ import ibis
 import ibis.expr.types as ir
 
 from loyalist.errors import InputError
+from loyalist.metrics.acquisition import ltv_cac
+from loyalist.metrics.community import community
 from loyalist.metrics.concentration import customer_revenue, gini, lorenz_curve, top_share
 from loyalist.metrics.lifecycle import lifecycle
 from loyalist.metrics.overview import headline, orders_by_month, repeat_purchase_rate
+from loyalist.metrics.referrals import referral_share
+from loyalist.metrics.renewals import renewal_calendar
 from loyalist.metrics.retention import cohort_retention
+from loyalist.segments.dates import as_date
 from loyalist.surveys.views import ces_by_period, csat_after_support, nps_by_period
 
 Tables = dict[str, ir.Table]
@@ -66,6 +73,49 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("lorenz_curve", "Share of revenue from the best x % of customers, 100 points.",
            lambda t, o: lorenz_curve(customer_revenue(t["orders"], t["refunds"]))),
 )}
+
+
+REFERRAL_VARIANTS = {"survey": ("survey_answered", "survey_referral", "survey_share"),
+                     "records": ("referred_customers", "records_share"),
+                     "residual": ("not_attributed", "residual_share")}
+
+
+def _as_of(o: dict[str, Any]) -> dt.date:
+    """``as_of`` option; today when missing (the CLI passes the last order day)."""
+    return as_date(o["as_of"]) if o.get("as_of") else dt.date.today()
+
+
+def _referrals(t: Tables, o: dict[str, Any]) -> ir.Table:
+    out = referral_share(t["survey_responses"], t["referrals"], t["customers"],
+                         period=o.get("period") or "month")
+    variant = o.get("variant")
+    if variant is None:
+        return out
+    if variant not in REFERRAL_VARIANTS:
+        raise InputError(f"referral_share variant must be one of {', '.join(REFERRAL_VARIANTS)}"
+                         f", got {variant!r}", option="variant", value=variant)
+    return out.select("period", "new_customers", *REFERRAL_VARIANTS[variant])
+
+
+METRICS.update({m.name: m for m in (
+    Metric("referral_share", "Share of new customers won by referral per period: survey "
+           "(heard about), records (referrals) and residual (not ads/social/search/email); "
+           "--variant survey | records | residual.", _referrals),
+    Metric("ltv_cac", "Per acquisition channel: customers, spend, CAC, LTV (revenue to date), "
+           "LTV:CAC and CAC payback months, as of --as-of.",
+           lambda t, o: ltv_cac(t["orders"], t["customers"], t["marketing_spend"],
+                                as_of=_as_of(o), refunds=t["refunds"],
+                                gross_margin=float(o.get("gross_margin") or 1.0))),
+    Metric("renewal_calendar", "Renewals due and expected renewal revenue per month for the "
+           "12 months from --as-of.",
+           lambda t, o: renewal_calendar(t["subscriptions"], as_of=_as_of(o),
+                                         months_ahead=int(o.get("months_ahead") or 12),
+                                         terms=o.get("terms"))),
+    Metric("community", "Active community members, median first response and satisfaction "
+           "per --period (day, week, month).",
+           lambda t, o: community(t["community_activity"], period=o.get("period") or "month",
+                                  events=t["events"])),
+)})
 
 
 def metric(name: str) -> Metric:

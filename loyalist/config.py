@@ -31,12 +31,16 @@ class Settings:
     survey_secret
         Key that signs survey links; ``None`` means one generated and kept in the operational
         store (set it when several servers share a store).
+    program_file
+        YAML file of the loyalty program; ``None`` means the program last applied with
+        ``loyalist program apply`` (kept in the operational store).
     """
 
     workspace: Path = Path("loyalist-data")
     operational_url: str | None = None
     progress: bool = True
     survey_secret: str | None = dataclasses.field(default=None, repr=False)
+    program_file: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:

@@ -196,6 +196,15 @@ def _timestamp(now: dt.datetime) -> int:
     return int(now.replace(tzinfo=dt.UTC).timestamp())
 
 
+def _new_attempt(conn: sa.Connection, outbox_id: int, webhook_id: str, attempt: int,
+                 lease_until: dt.datetime, now: dt.datetime) -> int:
+    """Insert an in-flight attempt (leased until ``lease_until``) and return its id."""
+    new = conn.execute(deliveries.insert().values(
+        outbox_id=outbox_id, webhook_id=webhook_id, attempt=attempt, outcome="sending", at=now,
+        next_attempt_at=lease_until)).inserted_primary_key
+    return int(new[0]) if new is not None else -1
+
+
 class Dispatcher:
     """Delivers outbox events to subscribed webhooks, with retries and a log of every attempt.
 
@@ -258,10 +267,8 @@ class Dispatcher:
         now = now or self.clock()
         with self.engine.begin() as conn:
             pairs = self._failed_pairs(conn, delivery_or_event_id)
-            new_ids = [conn.execute(deliveries.insert().values(
-                outbox_id=outbox_id, webhook_id=webhook_id, attempt=1, outcome="sending", at=now,
-                next_attempt_at=now + self.lease)).inserted_primary_key[0]
-                for outbox_id, webhook_id in pairs]
+            new_ids = [_new_attempt(conn, outbox_id, webhook_id, 1, now + self.lease, now)
+                       for outbox_id, webhook_id in pairs]
         return [self._attempt(delivery_id, now) for delivery_id in new_ids]
 
     def log(self, limit: int = 100) -> list[dict[str, Any]]:
@@ -303,10 +310,8 @@ class Dispatcher:
                 next_attempt_at=None)).rowcount
             if not taken:
                 return None
-            return int(conn.execute(deliveries.insert().values(
-                outbox_id=row.outbox_id, webhook_id=row.webhook_id, attempt=row.attempt + 1,
-                outcome="sending", at=now, next_attempt_at=now + self.lease,
-            )).inserted_primary_key[0])
+            return _new_attempt(conn, row.outbox_id, row.webhook_id, row.attempt + 1,
+                                now + self.lease, now)
 
     def _attempt(self, delivery_id: int, now: dt.datetime) -> str:
         """POST one claimed delivery and record its outcome."""

@@ -1,0 +1,94 @@
+"""Loyalty program commands: validate and apply a program, look up a member, webhooks."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import sqlalchemy as sa
+import typer
+
+from loyalist.cli.common import check_choice, settings_of
+from loyalist.cli.output import app, out, print_rows
+from loyalist.errors import InputError
+from loyalist.loyalty.applied import apply_program, read_text
+from loyalist.loyalty.outbox import Dispatcher
+from loyalist.loyalty.program import load_program
+from loyalist.loyalty.webhooks import add_webhook, list_webhooks
+from loyalist.store.operational import connect_operational, default_url
+
+program_app = typer.Typer(help="The loyalty program definition.", no_args_is_help=True)
+webhooks_app = typer.Typer(help="Webhooks that receive loyalty events.", no_args_is_help=True)
+app.add_typer(program_app, name="program")
+app.add_typer(webhooks_app, name="webhooks")
+Fmt = Annotated[str, typer.Option("--format", help="table, csv or json.")]
+
+
+def _engine(ctx: typer.Context) -> sa.Engine:
+    settings = settings_of(ctx)
+    return connect_operational(settings.operational_url or default_url(settings.workspace))
+
+
+@program_app.command("validate")
+def validate(file: Path) -> None:
+    """Check a program file; errors name the key path (e.g. earning[2].points)."""
+    program = load_program(read_text(file))
+    out.print(f"program {program.id}: valid ({len(program.earning)} earning rule(s), "
+              f"{len(program.tiers.levels)} tier(s), {len(program.rewards)} reward(s))",
+              highlight=False)
+
+
+@program_app.command("apply")
+def apply(ctx: typer.Context, file: Path) -> None:
+    """Validate a program file and make it the program in force."""
+    program, version = apply_program(_engine(ctx), read_text(file))
+    out.print(f"program {program.id} applied (version {version})", highlight=False)
+
+
+@webhooks_app.command("add")
+def add(ctx: typer.Context, url: str,
+        events: Annotated[list[str], typer.Option(
+            "--events", help="Event type to send (repeat, or comma-separate); '*' for all.")],
+        ) -> None:
+    """Register a webhook; prints its signing secret once."""
+    types = [t for item in events for t in item.split(",")]
+    hook, secret = add_webhook(_engine(ctx), url, types)
+    out.print(f"webhook {hook.id} -> {hook.url} for {', '.join(hook.event_types)}",
+              highlight=False)
+    out.print(f"signing secret (shown once): {secret}", highlight=False)
+
+
+@webhooks_app.command("list")
+def list_cmd(ctx: typer.Context, fmt: Fmt = "table") -> None:
+    """Registered webhooks (secrets are never shown)."""
+    check_choice("--format", fmt, ("table", "csv", "json"))
+    rows = [{"id": h.id, "url": h.url, "events": ",".join(h.event_types), "active": h.active}
+            for h in list_webhooks(_engine(ctx))]
+    print_rows(rows, fmt, title=f"{len(rows)} webhook(s)", limit=len(rows))
+
+
+@webhooks_app.command("deliver")
+def deliver(ctx: typer.Context,
+            loop: Annotated[bool, typer.Option(help="Keep delivering until interrupted.")]
+            = False,
+            interval: Annotated[float, typer.Option(help="Seconds between runs with --loop.")]
+            = 5.0,
+            replay: Annotated[str | None, typer.Option(
+                help="Send a failed delivery (dlv_...) or event (evt_...) again.")] = None,
+            ) -> None:
+    """Deliver due events to their webhooks once (or in a loop), or replay a failure."""
+    if interval <= 0:
+        raise InputError("--interval must be positive", option="--interval", value=interval)
+    dispatcher = Dispatcher(_engine(ctx))
+    if replay is not None:
+        outcomes = dispatcher.replay(replay)
+        out.print(f"replayed {len(outcomes)} delivery(ies): {', '.join(outcomes) or '-'}",
+                  highlight=False)
+        return
+    while True:
+        counts = dispatcher.run_once()
+        out.print(", ".join(f"{v} {k}" for k, v in counts.items()), highlight=False)
+        if not loop:
+            return
+        time.sleep(interval)

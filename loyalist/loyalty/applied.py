@@ -1,0 +1,73 @@
+"""The program in force: applied with ``loyalist program apply`` and kept in the operational store.
+
+Each apply stores the YAML text as a new version (the history stays for the audit trail); the
+newest version is the program in force, unless the ``program_file`` setting names a file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from loyalist.errors import ImportFileError, LoyalistError
+from loyalist.loyalty.program import load_program
+from loyalist.loyalty.program_schema import Program
+
+metadata = sa.MetaData()
+programs = sa.Table(
+    "loyalty_programs", metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("program_id", sa.String(100), nullable=False),
+    sa.Column("definition", sa.Text, nullable=False),
+    sa.Column("applied_at", sa.DateTime, nullable=False),
+)
+
+
+class NoProgramError(LoyalistError):
+    """No loyalty program has been applied (and no program file is set)."""
+
+    status = 409
+
+
+def read_text(file: Path) -> str:
+    """The text of a program file; an unreadable file is an input error naming it."""
+    try:
+        return file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImportFileError(f"{file}: cannot read ({exc})", file=str(file)) from exc
+
+
+def apply_program(engine: sa.Engine, text: str, *, now: dt.datetime | None = None,
+                  ) -> tuple[Program, int]:
+    r"""Validate program YAML and store it as the program in force; return it and its version.
+
+    Examples
+    --------
+    >>> engine = sa.create_engine("sqlite://")
+    >>> program, version = apply_program(engine, "id: shop\nearning: []\n")
+    >>> (program.id, version, current_program(engine).id)
+    ('shop', 1, 'shop')
+    """
+    program = load_program(text if "\n" in text else text + "\n")
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        version = conn.execute(programs.insert().values(
+            program_id=program.id, definition=text,
+            applied_at=now or dt.datetime.now(dt.UTC).replace(tzinfo=None))).inserted_primary_key
+    return program, int(version[0]) if version is not None else 0
+
+
+def current_program(engine: sa.Engine, program_file: Path | None = None) -> Program:
+    """The program in force: ``program_file`` if given, else the newest applied version."""
+    if program_file is not None:
+        return load_program(read_text(program_file))
+    metadata.create_all(engine)
+    with engine.connect() as conn:
+        text = conn.execute(sa.select(programs.c.definition).order_by(
+            programs.c.version.desc()).limit(1)).scalar()
+    if text is None:
+        raise NoProgramError("no loyalty program: apply one with 'loyalist program apply FILE' "
+                             "or set LOYALIST_PROGRAM_FILE")
+    return load_program(text if "\n" in text else text + "\n")

@@ -8,15 +8,22 @@ of a month when they ordered in the ``N`` days before its first day. Per calenda
   ``churn_rate = lost / customers_at_start`` and ``implied_lifetime_months = 1 / churn_rate``.
 
 With ``N`` of 31 days or more, everyone lost in a month was at its start, so the rate is a share.
-The small-business six-month variant is :func:`six_month_churn`.
+The small-business six-month variant is :func:`six_month_churn`; subscription businesses (a loss
+at the cancellation or at the end of the paid period) are in
+:mod:`loyalist.metrics.churn_subscriptions`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from typing import Literal
 
 import ibis
 import ibis.expr.types as ir
+
+from loyalist.metrics.churn_subscriptions import window_churn, windows
+from loyalist.metrics.periods import AsOf, check_choice, day_of, period_index
+
+SixMonthRule = Literal["inactivity", "cancellation", "period_end"]
 
 
 def _days(orders: ir.Table) -> ir.Table:
@@ -35,17 +42,20 @@ def loss_events(orders: ir.Table, *, inactive_days: int = 90) -> ir.Table:
                        lost_on=lost.day + ibis.interval(days=inactive_days))
 
 
-def monthly_churn(orders: ir.Table, *, as_of: dt.date, inactive_days: int = 90) -> ir.Table:
-    """Per month up to ``as_of``: customers at start, lost, churn rate, implied lifetime."""
+def monthly_churn(orders: ir.Table, *, as_of: AsOf, inactive_days: int = 90) -> ir.Table:
+    """Per month up to ``as_of``: customers at start, lost, churn rate, implied lifetime.
+
+    ``as_of`` is a date or an Ibis date expression (e.g. the last order day).
+    """
     if inactive_days < 31:
         raise ValueError("inactive_days must be 31 or more (a month's churners must be at its "
                          "start)")
     d = _days(orders)
-    last = ibis.literal(as_of)
+    last = day_of(as_of)
     # every calendar month after the first order's, up to as_of (months without orders too)
     first_index = d.aggregate(i=(d.day.year() * 12 + d.day.month() - 1).min())
     span = first_index.select(i=ibis.range(first_index.i + 1,
-                                           as_of.year * 12 + as_of.month).unnest())
+                                           period_index(last, "month") + 1).unnest())
     months = span.select(m=ibis.date((span.i // 12).cast("int32"),
                                      (span.i % 12 + 1).cast("int32"), 1))
     at_start = d.cross_join(months).filter(
@@ -62,3 +72,75 @@ def monthly_churn(orders: ir.Table, *, as_of: dt.date, inactive_days: int = 90) 
                       implied_lifetime_months=ibis.ifelse(rate > 0, 1.0 / rate,
                                                           ibis.null("float64"))
                       ).order_by("month")
+
+
+def _inactivity_windows(orders: ir.Table, *, as_of: AsOf, inactive_days: int,
+                        months: int) -> ir.Table:
+    d = _days(orders)
+    w = windows(d.day.min().cast("timestamp"), as_of=as_of, months=months)
+    w = w.select(start=w.start.date(), end=w.end.date())
+    x = d.cross_join(w)
+    at_start = x.filter((x.day >= x.start - ibis.interval(days=inactive_days))
+                        & (x.day < x.start)).select("customer_id", "start", "end").distinct()
+    ev = loss_events(orders, inactive_days=inactive_days)
+    hit = at_start.join(ev, [at_start.customer_id == ev.customer_id,
+                             ev.lost_on >= at_start.start, ev.lost_on < at_start.end])
+    lost = hit.select(customer_id=at_start.customer_id, start=at_start.start).distinct()
+    starts = at_start.group_by("start").aggregate(customers_at_start=at_start.count())
+    losses = lost.group_by("start").aggregate(lost=lost.count())
+    out = w.left_join(starts, "start").drop("start_right")
+    out = out.left_join(losses, "start").drop("start_right")
+    return out.select("start", "end", customers_at_start=out.customers_at_start.fill_null(0),
+                      lost=out.lost.fill_null(0))
+
+
+def six_month_churn(table: ir.Table, *, as_of: AsOf, lost_at: SixMonthRule = "inactivity",
+                    inactive_days: int = 90) -> ir.Table:
+    """The small-business variant: customers lost over six months, divided by six.
+
+    Windows are blocks of six calendar months ending with the month of ``as_of`` (that month
+    counts up to ``as_of``), newest first, back to the first block that starts after the first
+    order (or subscription). Per window:
+
+    - ``customers_at_start``: customers active on its first day, ``lost``: how many of them are
+      lost within it (customers won during the window are not in the denominator, so are not
+      counted when lost either);
+    - ``six_month_rate = lost / customers_at_start``;
+    - ``churn_rate = six_month_rate / 6`` (the monthly equivalent) and
+      ``implied_lifetime_months = 1 / churn_rate``.
+
+    ``lost_at`` names the loss rule: ``"inactivity"`` reads ``table`` as orders (active at the
+    start = an order in the ``inactive_days`` before it; lost = a loss event of
+    :func:`loss_events` within the window); ``"cancellation"`` and ``"period_end"`` read it as
+    subscriptions (active = an active subscription; lost = none left at the window's end, see
+    :mod:`loyalist.metrics.churn_subscriptions`).
+    ``window_start`` is the first day and ``window_end`` the last day counted.
+
+    Examples
+    --------
+    >>> import datetime as dt, ibis
+    >>> o = ibis.memtable({"order_id": ["1", "2", "3"], "customer_id": ["a", "b", "b"],
+    ...     "ordered_at": ["2023-12-20", "2023-12-28", "2024-05-01"]})
+    >>> o = o.mutate(ordered_at=o.ordered_at.cast("timestamp"))
+    >>> out = six_month_churn(o, as_of=dt.date(2024, 6, 30), inactive_days=60)
+    >>> ibis.duckdb.connect().execute(out)[["lost", "churn_rate"]].to_dict("records")
+    [{'lost': 2, 'churn_rate': 0.1666...}]
+    """
+    check_choice("lost_at", lost_at, ("inactivity", "cancellation", "period_end"))
+    if inactive_days < 1:
+        raise ValueError(f"inactive_days must be 1 or more, got {inactive_days}")
+    if lost_at == "inactivity":
+        w = _inactivity_windows(table, as_of=as_of, inactive_days=inactive_days, months=6)
+    else:
+        w = window_churn(table, as_of=as_of, lost_at=lost_at, months=6)
+        w = w.select("customers_at_start", "lost", start=w.start.date(), end=w.end.date())
+    six = ibis.ifelse(w.customers_at_start > 0,
+                      w.lost.cast("float64") / w.customers_at_start.cast("float64"),
+                      ibis.null("float64"))
+    monthly = six / 6.0
+    return w.select(
+        window_start=w.start, window_end=(w.end - ibis.interval(days=1)).cast("date"),
+        customers_at_start=w.customers_at_start, lost=w.lost, six_month_rate=six,
+        churn_rate=monthly,
+        implied_lifetime_months=ibis.ifelse(monthly > 0, 1.0 / monthly, ibis.null("float64")),
+    ).order_by(ibis.desc("window_start"))

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loyalist.metrics.churn import loss_events, monthly_churn
+from loyalist.metrics.churn import loss_events, monthly_churn, six_month_churn
 
 
 def _frame(rows):
@@ -34,6 +34,35 @@ def test_by_hand():
     got = [(str(r.month)[:7], r.customers_at_start, r.lost) for r in out.itertuples()]
     assert got == [("2024-02", 2, 1), ("2024-03", 1, 1), ("2024-04", 1, 1)]
     assert out.churn_rate.tolist() == [0.5, 1.0, 1.0]
+
+
+def _monthly(customer, first, last):
+    return [(customer, f"2024-{m:02d}-01") for m in range(first, last + 1)]
+
+
+def test_six_month_inactivity_by_hand():
+    """N = 40, as of 2024-12-31: windows Jul-Dec and Jan-Jun 2024 (Jul-Dec 2023 would start
+    before the first order's month, Dec 2023).
+    a: Dec 1, Feb 15 (gap 76): lost Jan 10, back, lost Mar 26.
+    b: Dec 25, Jan 20, Jun 25 (gap 157: lost Feb 29), Aug 10 (gap 46: lost Aug 4), lost Sep 19.
+    c: Jun 1, Jul 5, then the 1st of every month to Dec: next loss in 2025.
+    d: Dec 30, Jan 30, then the 1st of every month Mar-Dec: never lost by as_of.
+    e: Jul 15 only: lost Aug 24, but not active at the start of July, so not counted.
+    Jan 1 (orders Nov 22 - Dec 31): a, b, d -> 3; lost in Jan-Jun: a, b -> 2.
+    Jul 1 (orders May 22 - Jun 30): b, c, d -> 3; lost in Jul-Dec: b -> 1."""
+    rows = [("a", "2023-12-01"), ("a", "2024-02-15"),
+            ("b", "2023-12-25"), ("b", "2024-01-20"), ("b", "2024-06-25"), ("b", "2024-08-10"),
+            ("c", "2024-07-05"), *_monthly("c", 6, 6), *_monthly("c", 8, 12),
+            ("d", "2023-12-30"), ("d", "2024-01-30"), *_monthly("d", 3, 12),
+            ("e", "2024-07-15")]
+    out = ibis.duckdb.connect().execute(six_month_churn(
+        ibis.memtable(_frame(rows)), as_of=dt.date(2024, 12, 31), inactive_days=40))
+    got = [(str(r.window_start)[:10], str(r.window_end)[:10], r.customers_at_start, r.lost)
+           for r in out.itertuples()]
+    assert got == [("2024-07-01", "2024-12-31", 3, 1), ("2024-01-01", "2024-06-30", 3, 2)]
+    assert out.six_month_rate.tolist() == pytest.approx([1 / 3, 2 / 3])
+    assert out.churn_rate.tolist() == pytest.approx([1 / 18, 1 / 9])  # divided by six
+    assert out.implied_lifetime_months.tolist() == pytest.approx([18.0, 9.0])
 
 
 def test_short_windows_are_refused():

@@ -1,0 +1,81 @@
+"""Operational-store tables of the points ledger.
+
+``loyalty_entries`` is append-only: rows are inserted, never updated or deleted (the one
+exception is an earn's ``lot_id``, set to its own id in the transaction that inserts it).
+Balances are derived from entries and allocations at read time.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+ENTRY_KINDS = ("earn", "spend", "expire", "clawback", "adjust")
+
+members = sa.Table(
+    "loyalty_members", metadata,
+    sa.Column("member_id", sa.String(200), primary_key=True),
+    sa.Column("joined_at", sa.DateTime, nullable=False),
+    sa.Column("segment", sa.String(100), nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+entries = sa.Table(
+    "loyalty_entries", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("member_id", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),
+    sa.Column("points", sa.BigInteger, nullable=False),  # signed: earn +, spend/expire -
+    sa.Column("lot_id", sa.Integer, nullable=True),  # earns: own id; expire: the lot
+    sa.Column("available_at", sa.DateTime, nullable=True),  # earns: end of the pending period
+    sa.Column("expires_at", sa.DateTime, nullable=True),  # earns under per-lot expiry
+    sa.Column("idempotency_key", sa.String(250), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("reference", sa.String(200), nullable=True),  # order id, reward id...
+    sa.Column("reason", sa.String(200), nullable=True),
+    sa.Column("rule_id", sa.String(100), nullable=True),  # the earning rule (limits, badges)
+    sa.Column("amount_minor", sa.BigInteger, nullable=True),  # order money, minor units
+    sa.Column("written_off", sa.BigInteger, nullable=False, default=0),  # clawback shortfall
+    sa.CheckConstraint("kind in ('earn', 'spend', 'expire', 'clawback', 'adjust')",
+                       name="ck_loyalty_entries_kind"),
+    sa.Index("ix_loyalty_entries_member", "member_id", "id"),
+)
+
+# Which lot paid for which negative entry (spend, clawback, expire, negative adjust, and the
+# repayment of a negative balance by a later earn).
+allocations = sa.Table(
+    "loyalty_allocations", metadata,
+    sa.Column("entry_id", sa.Integer, sa.ForeignKey("loyalty_entries.id"), primary_key=True),
+    sa.Column("lot_id", sa.Integer, sa.ForeignKey("loyalty_entries.id"), primary_key=True),
+    sa.Column("member_id", sa.String(200), nullable=False),
+    sa.Column("points", sa.BigInteger, nullable=False),
+    sa.CheckConstraint("points > 0", name="ck_loyalty_allocations_points"),
+    sa.Index("ix_loyalty_allocations_member", "member_id", "lot_id"),
+)
+
+# One row per idempotency key: the first response, returned again on every replay.
+requests = sa.Table(
+    "loyalty_requests", metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("member_id", sa.String(200), nullable=False),
+    sa.Column("op", sa.String(20), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("response", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+reward_stock = sa.Table(
+    "loyalty_reward_stock", metadata,
+    sa.Column("reward_id", sa.String(100), primary_key=True),
+    sa.Column("remaining", sa.Integer, nullable=False),
+    sa.CheckConstraint("remaining >= 0", name="ck_loyalty_reward_stock_remaining"),
+)
+
+badges = sa.Table(
+    "loyalty_badges", metadata,
+    sa.Column("member_id", sa.String(200), primary_key=True),
+    sa.Column("badge_id", sa.String(100), primary_key=True),
+    sa.Column("won_at", sa.DateTime, nullable=False),
+    sa.Column("key", sa.String(200), nullable=False),
+)

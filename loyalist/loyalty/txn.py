@@ -1,0 +1,75 @@
+"""Write transactions that serialise every write of one member (the check-and-write guard).
+
+SQLite has one writer: ``BEGIN IMMEDIATE`` takes the write lock before the first read, so a
+balance read and the spend it allows can never interleave with another writer, in this process
+or another. Threads of one process also queue on an in-process lock first, because SQLite's
+busy handler sleeps in steps of up to 100 ms. PostgreSQL locks the member's row
+(``SELECT ... FOR UPDATE``): writes of one member queue, writes of different members run in
+parallel. This module is the one place where the two engines differ.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from loyalist.loyalty.tables import members
+
+_LOCKS: weakref.WeakKeyDictionary[sa.Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_GUARD = threading.Lock()
+
+
+def _process_lock(engine: sa.Engine) -> threading.Lock | None:
+    if engine.dialect.name != "sqlite":
+        return None
+    with _GUARD:
+        lock = _LOCKS.get(engine)
+        if lock is None:
+            lock = _LOCKS[engine] = threading.Lock()
+        return lock
+
+
+@contextmanager
+def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A connection in a write transaction; commits on success, rolls back on error."""
+    lock = _process_lock(engine)
+    if lock is not None:
+        lock.acquire()
+    try:
+        with engine.connect() as conn:
+            if lock is not None:
+                # pysqlite begins lazily (and only DEFERRED): start the transaction ourselves.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.begin()
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def lock_member(conn: sa.Connection, member_id: str, at: dt.datetime) -> Any:
+    """Lock (creating it if needed) the member's row; return it (``joined_at``, ``segment``)."""
+    query = sa.select(members.c.joined_at, members.c.segment).where(
+        members.c.member_id == member_id).with_for_update()
+    row = conn.execute(query).first()
+    if row is not None:
+        return row
+    values = {"member_id": member_id, "joined_at": at, "segment": None, "created_at": at}
+    if conn.dialect.name == "postgresql":
+        conn.execute(postgresql.insert(members).values(**values).on_conflict_do_nothing())
+    else:  # SQLite: BEGIN IMMEDIATE already excludes other writers
+        conn.execute(members.insert().values(**values))
+    return conn.execute(query).one()

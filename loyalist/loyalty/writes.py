@@ -1,0 +1,228 @@
+"""The writes of the ledger, run inside one locked transaction (see :mod:`loyalist.loyalty.txn`).
+
+Each function checks, then writes entries and allocations, then emits its outbox events in the
+same transaction; refusals are raised before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from loyalist.loyalty import outbox
+from loyalist.loyalty.earning import Member, divide, targets
+from loyalist.loyalty.errors import InsufficientPointsError, NotEligibleError, OutOfStockError
+from loyalist.loyalty.program_schema import Program, Reward
+from loyalist.loyalty.reads import load_state, won_badges
+from loyalist.loyalty.state import Allocation, EntryRow, MemberState
+from loyalist.loyalty.tables import allocations, badges, entries, reward_stock
+from loyalist.loyalty.tiers import badges_won, tier_status
+
+
+@dataclass
+class Context:
+    """One write: the open connection, the member (locked) and their entries before it."""
+
+    conn: sa.Connection
+    program: Program
+    key: str
+    at: dt.datetime
+    member: Member
+    state: MemberState
+    entry_ids: list[int] = field(default_factory=list)
+
+    def insert(self, suffix: str, **values: Any) -> int:
+        """Insert an entry keyed ``key`` (plus ``suffix``); return its id."""
+        values.setdefault("created_at", self.at)
+        result = self.conn.execute(entries.insert().values(
+            member_id=self.member.member_id, idempotency_key=self.key + suffix,
+            written_off=values.pop("written_off", 0), **values))
+        entry_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        self.entry_ids.append(entry_id)
+        return entry_id
+
+    def allocate(self, plan: list[Allocation], entry_id: int | None = None) -> None:
+        """Record allocations (``entry_id`` replaces the planned one when given)."""
+        rows = [{"entry_id": entry_id if entry_id is not None else e, "lot_id": lot,
+                 "member_id": self.member.member_id, "points": p} for e, lot, p in plan if p > 0]
+        if rows:
+            self.conn.execute(allocations.insert(), rows)
+
+    def emit(self, event_type: str, payload: dict[str, Any], suffix: str = "") -> None:
+        """An outbox event in this transaction, keyed by the write's key."""
+        body = {"member_id": self.member.member_id, "at": self.at.isoformat(), **payload}
+        outbox.emit(self.conn, event_type, body, key=f"{self.key}:{event_type}{suffix}")
+
+
+def post_earn(ctx: Context, points_by_rule: dict[str | None, int], *, reference: str | None,
+              reason: str, available_at: dt.datetime, amount_minor: int | None = None,
+              kind: str = "earn") -> int:
+    """Earn lots (one per rule); new lots repay any debt first. Returns the points earned."""
+    expiry = ctx.program.expiry
+    expires_at = ctx.at + dt.timedelta(days=expiry.days) if expiry.mode == "per_lot" else None
+    debts = ctx.state.debts()
+    for i, (rule_id, points) in enumerate(points_by_rule.items()):
+        entry_id = ctx.insert(
+            "" if i == 0 else f":{rule_id}", kind=kind, points=points, rule_id=rule_id,
+            available_at=available_at, expires_at=expires_at, reference=reference,
+            reason=reason, amount_minor=amount_minor if i == 0 else None)
+        ctx.conn.execute(entries.update().where(entries.c.id == entry_id).values(
+            lot_id=entry_id))
+        debts = _repay(ctx, debts, entry_id, points)
+    total = sum(points_by_rule.values())
+    if kind == "earn":
+        ctx.emit("points_earned", {"points": total, "reference": reference, "reason": reason,
+                                   "available_at": available_at.isoformat()})
+    return total
+
+
+def _repay(ctx: Context, debts: list[tuple[int, int]], lot_id: int,
+           points: int) -> list[tuple[int, int]]:
+    plan, left, rest = [], points, []
+    for debt_id, owed in debts:
+        paid = min(owed, left)
+        if paid > 0:
+            plan.append((debt_id, lot_id, paid))
+            left -= paid
+        if owed > paid:
+            rest.append((debt_id, owed - paid))
+    ctx.allocate(plan)
+    return rest
+
+
+def post_spend(ctx: Context, points: int, *, reference: str | None, reason: str) -> int:
+    """Spend ``points`` from available lots, FIFO; refuse when they are not there."""
+    available = ctx.state.balance(ctx.at).available
+    if points > available:
+        raise InsufficientPointsError(
+            f"{points} points needed, {max(available, 0)} available",
+            member_id=ctx.member.member_id, needed=points, available=available)
+    plan = ctx.state.plan_spend(ctx.at, points)
+    entry_id = ctx.insert("", kind="spend", points=-points, reference=reference, reason=reason,
+                          lot_id=plan[0][1] if len(plan) == 1 else None)
+    ctx.allocate(plan, entry_id)
+    ctx.emit("points_spent", {"points": points, "reference": reference, "reason": reason})
+    return -points
+
+
+def check_reward(ctx: Context, reward: Reward) -> None:
+    """Refuse a redemption the member is not eligible for (tier, segment, tenure, dates)."""
+    member, at = ctx.member, ctx.at
+    opens = reward.available_from
+    early = reward.early_access
+    if early is not None and opens is not None and member.tier in early.tiers:
+        opens -= dt.timedelta(days=early.days)
+    if opens is not None and at < opens:
+        raise NotEligibleError(f"reward {reward.id} opens on {opens:%Y-%m-%d}",
+                               reward_id=reward.id)
+    if reward.available_until is not None and at >= reward.available_until:
+        raise NotEligibleError(f"reward {reward.id} is no longer offered", reward_id=reward.id)
+    if not targets(reward.target, member, at):
+        raise NotEligibleError(f"reward {reward.id} is not offered to this member",
+                               reward_id=reward.id, member_id=member.member_id)
+
+
+def post_redeem(ctx: Context, reward: Reward) -> int:
+    """Redeem ``reward``: eligibility, balance, then stock (atomic), then the spend."""
+    check_reward(ctx, reward)
+    available = ctx.state.balance(ctx.at).available
+    if reward.cost > available:
+        raise InsufficientPointsError(
+            f"{reward.id} costs {reward.cost} points, {max(available, 0)} available",
+            member_id=ctx.member.member_id, needed=reward.cost, available=available)
+    if reward.stock is not None:
+        taken = ctx.conn.execute(reward_stock.update().where(
+            reward_stock.c.reward_id == reward.id, reward_stock.c.remaining > 0).values(
+            remaining=reward_stock.c.remaining - 1)).rowcount
+        if taken != 1:
+            raise OutOfStockError(f"reward {reward.id} is out of stock", reward_id=reward.id)
+    points = post_spend(ctx, reward.cost, reference=reward.id, reason=f"reward:{reward.id}")
+    ctx.emit("reward_redeemed", {"reward_id": reward.id, "kind": reward.kind,
+                                 "cost": reward.cost, "value": reward.value})
+    return points
+
+
+def order_position(state: MemberState, order_id: str) -> tuple[int, int, int]:
+    """(order amount, amount refunded so far, points owed back so far) of an order, minor units."""
+    rows = [r for r in state.rows if r.reference == order_id]
+    amount = sum(r.amount_minor or 0 for r in rows if r.kind == "earn")
+    refunded = sum(r.amount_minor or 0 for r in rows if r.kind == "clawback")
+    owed = sum(r.written_off - r.points for r in rows if r.kind == "clawback")
+    return amount, refunded, owed
+
+
+def post_clawback(ctx: Context, order_id: str, refunded_minor: int) -> tuple[int, int]:
+    """Take back the points of ``order_id`` for a cumulative refund of ``refunded_minor``.
+
+    The points kept are the order's points scaled to the amount not refunded (rounded with the
+    first order rule's rounding). Returns (points taken, points written off).
+    """
+    rows: list[EntryRow] = [r for r in ctx.state.rows
+                            if r.reference == order_id and r.kind == "earn"]
+    amount, refunded, owed_before = order_position(ctx.state, order_id)
+    refunded_minor = min(refunded_minor, amount)
+    if not rows or refunded_minor <= refunded:
+        return 0, 0
+    earned = sum(r.points for r in rows)
+    rounding = next((r.rounding for r in ctx.program.rules_for("order")), "floor")
+    keep = divide(earned * (amount - refunded_minor), amount, rounding) if amount else 0
+    owed = max(0, earned - keep - owed_before)
+    plan, short = ctx.state.plan_clawback(ctx.at, owed, order_id, ctx.program.clawback)
+    negative = ctx.program.clawback == "allow_negative"
+    taken = owed if negative else owed - short
+    entry_id = ctx.insert("", kind="clawback", points=-taken, reference=order_id,
+                          reason="refund", amount_minor=refunded_minor - refunded,
+                          written_off=0 if negative else short)
+    ctx.allocate(plan, entry_id)
+    ctx.emit("points_spent", {"points": taken, "reference": order_id, "reason": "refund",
+                              "written_off": 0 if negative else short})
+    return -taken, 0 if negative else short
+
+
+def post_adjust(ctx: Context, points: int, reason: str) -> int:
+    """A manual correction of ``points``.
+
+    Positive: a lot, available at once. Negative: taken FIFO from available points; what is
+    not there becomes debt.
+    """
+    if points > 0:
+        return post_earn(ctx, {None: points}, reference=None, reason=reason,
+                         available_at=ctx.at, kind="adjust")
+    plan = ctx.state.plan_spend(ctx.at, -points)
+    entry_id = ctx.insert("", kind="adjust", points=points, reason=reason)
+    ctx.allocate(plan, entry_id)
+    return points
+
+
+def post_expire(ctx: Context) -> int:
+    """Record the expiry of every expired lot with points left; returns the points (<= 0)."""
+    total = 0
+    for lot in ctx.state.expired_lots(ctx.at):
+        entry_id = ctx.insert(f":{lot.id}", kind="expire", points=-lot.remaining, lot_id=lot.id,
+                              reference=lot.reference, reason="expiry")
+        ctx.allocate([(entry_id, lot.id, lot.remaining)])
+        total -= lot.remaining
+    return total
+
+
+def follow_up(ctx: Context, tier_before: str | None) -> tuple[MemberState, str | None, list[str]]:
+    """After the writes: the new state, tier change and badges won (with their events)."""
+    state = load_state(ctx.conn, ctx.member.member_id, ctx.program.expiry)
+    if not ctx.program.tiers.levels:
+        tier = None
+    else:
+        tier = tier_status(state.rows, ctx.program, ctx.at).tier
+        if tier != tier_before:
+            ctx.emit("tier_changed", {"from": tier_before, "to": tier})
+    won: list[str] = []
+    if ctx.program.badges:
+        already = set(won_badges(ctx.conn, ctx.member.member_id))
+        won = badges_won(state.rows, ctx.program, tier, already)
+        for badge_id in won:
+            ctx.conn.execute(badges.insert().values(
+                member_id=ctx.member.member_id, badge_id=badge_id, won_at=ctx.at, key=ctx.key))
+            ctx.emit("badge_won", {"badge_id": badge_id}, suffix=f":{badge_id}")
+    return state, tier, won

@@ -220,7 +220,9 @@ def _fmt(values: dict[str, Any]) -> str:
 
 def report(results: dict[str, Any], notes: list[str]) -> None:
     def cell(r: dict[str, Any], key: str, fmt: str) -> str:
-        return format(r[key], fmt) if key in r else r.get("status", "-")
+        if key in r:
+            return format(r[key], fmt)
+        return str(r.get("status", "-")).split(" (")[0].split(":")[0]  # details below the row
 
     print(f"{'step':<30}{'loyalist s':>12}{'lifetimes s':>13}{'ratio':>8}"
           f"{'loyalist peak MB':>18}{'lifetimes peak MB':>19}")
@@ -231,7 +233,7 @@ def report(results: dict[str, Any], notes: list[str]) -> None:
               f"{cell(theirs, 'seconds', '.2f'):>13}{ratio:>8}"
               f"{cell(ours, 'peak_mb', '.0f'):>18}{cell(theirs, 'peak_mb', '.0f'):>19}")
         for tool, r in (("loyalist", ours), ("lifetimes", theirs)):
-            if "seconds" not in r:
+            if "seconds" not in r and r.get("status") != "skipped":
                 print(f"    {tool}: {r.get('status')}")
     print("ratio = lifetimes s / loyalist s")
     for note in notes:

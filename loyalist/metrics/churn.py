@@ -21,7 +21,7 @@ import ibis
 import ibis.expr.types as ir
 
 from loyalist.metrics.churn_subscriptions import window_churn, windows
-from loyalist.metrics.periods import AsOf, check_choice, day_of, period_index
+from loyalist.metrics.periods import AsOf, check_choice, check_positive, day_of, period_index
 
 SixMonthRule = Literal["inactivity", "cancellation", "period_end"]
 
@@ -127,8 +127,7 @@ def six_month_churn(table: ir.Table, *, as_of: AsOf, lost_at: SixMonthRule = "in
     [{'lost': 2, 'churn_rate': 0.1666...}]
     """
     check_choice("lost_at", lost_at, ("inactivity", "cancellation", "period_end"))
-    if inactive_days < 1:
-        raise ValueError(f"inactive_days must be 1 or more, got {inactive_days}")
+    check_positive("inactive_days", inactive_days)
     if lost_at == "inactivity":
         w = _inactivity_windows(table, as_of=as_of, inactive_days=inactive_days, months=6)
     else:

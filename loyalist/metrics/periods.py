@@ -20,6 +20,8 @@ from typing import Literal, TypeAlias
 import ibis
 import ibis.expr.types as ir
 
+from loyalist.errors import InputError
+
 Period = Literal["day", "week", "month"]
 PERIODS: tuple[str, ...] = ("day", "week", "month")
 AsOf: TypeAlias = "dt.date | ir.DateValue"
@@ -27,9 +29,16 @@ _EPOCH = dt.date(1900, 1, 1)  # a Monday: week indexes start on Mondays
 
 
 def check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
-    """Raise ``ValueError`` naming the option when ``value`` is not one of ``allowed``."""
+    """Raise :class:`InputError` naming the option when ``value`` is not one of ``allowed``."""
     if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+        raise InputError(f"{name} must be one of {', '.join(allowed)}; got {value!r}",
+                         option=name, value=str(value))
+
+
+def check_positive(name: str, value: int) -> None:
+    """Raise :class:`InputError` naming the option when ``value`` is below 1."""
+    if value < 1:
+        raise InputError(f"{name} must be 1 or more, got {value}", option=name, value=value)
 
 
 def period_index(ts: ir.TimestampValue | ir.DateValue, period: str) -> ir.IntegerValue:

@@ -36,6 +36,7 @@ from typing import Literal
 import ibis
 import ibis.expr.types as ir
 
+from loyalist.errors import InputError
 from loyalist.metrics.churn_subscriptions import loss_moment
 from loyalist.metrics.periods import (
     PERIODS,
@@ -62,10 +63,10 @@ def _cohorts(active: ir.Table, customers: ir.Table | None, by: str | None) -> ir
     if by is None:
         return first
     if customers is None:
-        raise ValueError("by needs the customers table")
+        raise InputError("by needs the customers table", option="by", value=by)
     if by not in customers.columns or by == "customer_id":
-        raise ValueError(f"by must be a column of customers ({', '.join(customers.columns[1:])})"
-                         f"; got {by!r}")
+        raise InputError(f"by must be a column of customers ({', '.join(customers.columns[1:])})"
+                         f"; got {by!r}", option="by", value=by)
     seg = customers.select("customer_id", segment=customers[by])
     return first.left_join(seg, "customer_id").drop("customer_id_right")
 
@@ -81,7 +82,8 @@ def _on_or_after(joined: ir.Table, keys: list[str]) -> ir.Table:
 def _brackets(periods: ir.Table, brackets: Sequence[tuple[int, int]]) -> ir.Table:
     for lo, hi in brackets:
         if not 0 <= lo <= hi:
-            raise ValueError(f"brackets must be (from, to) with 0 <= from <= to; got {(lo, hi)}")
+            raise InputError(f"brackets must be (from, to) with 0 <= from <= to; got {(lo, hi)}",
+                             option="brackets", value=f"{lo}-{hi}")
     b = ibis.memtable({"b_lo": [int(lo) for lo, _ in brackets],
                        "b_hi": [int(hi) for _, hi in brackets]})
     x = periods.cross_join(b)
@@ -187,7 +189,8 @@ def revenue_retention(revenue: ir.Table, *, period: Period = "month",
     check_choice("period", period, PERIODS)
     if "mrr" in revenue.columns:
         if period != "month" or as_of is None:
-            raise ValueError("revenue retention of subscriptions needs period='month' and as_of")
+            raise InputError("revenue retention of subscriptions needs period='month' and "
+                             "as_of", option="period", value=period)
         per = _subscription_revenue(revenue, as_of=as_of)
     else:
         per = _order_revenue(revenue, period)

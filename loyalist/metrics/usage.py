@@ -22,6 +22,7 @@ from loyalist.metrics.periods import (
     AsOf,
     Period,
     check_choice,
+    check_positive,
     day_of,
     end_of,
     period_index,
@@ -131,8 +132,7 @@ def feature_breadth(events: ir.Table, *, as_of: AsOf, window_days: int = 30) -> 
     >>> ibis.duckdb.connect().execute(out)[["customer_id", "features"]].to_dict("records")
     [{'customer_id': 'a', 'features': 2}, {'customer_id': 'b', 'features': 0}]
     """  # noqa: D205
-    if window_days < 1:
-        raise ValueError(f"window_days must be 1 or more, got {window_days}")
+    check_positive("window_days", window_days)
     end = end_of(as_of)
     w = events.filter((events.occurred_at >= end - ibis.interval(days=window_days))
                       & (events.occurred_at < end))
@@ -147,8 +147,7 @@ def sessions(events: ir.Table, *, idle_minutes: int = 30) -> ir.Table:
     One row per session: ``customer_id``, ``session_no`` (1, 2, ... per customer),
     ``started_at``, ``ended_at`` (its last event) and ``events``.
     """
-    if idle_minutes < 1:
-        raise ValueError(f"idle_minutes must be 1 or more, got {idle_minutes}")
+    check_positive("idle_minutes", idle_minutes)
     order = [events.occurred_at, events.event_id]
     prev = events.occurred_at.lag().over(group_by=events.customer_id, order_by=order)
     e = events.mutate(new=ibis.ifelse(
@@ -185,8 +184,7 @@ def dau_mau(events: ir.Table, *, as_of: AsOf, window_days: int = 30) -> ir.Table
     event in the ``window_days`` days ending that day (that day included; a trailing window,
     not the calendar month). Days without events are rows too.
     """
-    if window_days < 1:
-        raise ValueError(f"window_days must be 1 or more, got {window_days}")
+    check_positive("window_days", window_days)
     e = events.filter(events.occurred_at < end_of(as_of))
     active = e.select("customer_id", i=period_index(e.occurred_at, "day")).distinct()
     bounds = active.aggregate(lo=active.i.min(), hi=period_index(day_of(as_of), "day"))

@@ -81,17 +81,17 @@ def community(activity: ir.Table, *, period: Period = "month",
     kind = a.kind
 
     def count(name: str) -> ir.IntegerScalar:
-        return (kind == name).fill_null(False).cast("int64").sum()
+        return ibis.ifelse(kind == name, 1, 0).sum()
 
     rated = a.satisfaction.notnull()
     per = a.group_by("period").aggregate(
         posts=count("post"), questions=count("question"), answers=count("answer"),
         shares=count("share"),
-        unanswered_questions=((kind == "question") & a.response_minutes.isnull())
-        .fill_null(False).cast("int64").sum(),
-        satisfaction_n=rated.cast("int64").sum(),
-        satisfaction_mean=a.satisfaction.cast("float64").mean(),
-        satisfied=(a.satisfaction >= 4).fill_null(False).cast("int64").sum())
+        unanswered_questions=ibis.ifelse((kind == "question") & a.response_minutes.isnull(),
+                                         1, 0).sum(),
+        satisfaction_n=ibis.ifelse(rated, 1, 0).sum(),
+        satisfaction_mean=a.satisfaction.cast("float64").mean(where=rated),
+        satisfied=ibis.ifelse(a.satisfaction >= 4, 1, 0).sum())
     out = _active(activity, events, period)
     out = out.left_join(per, "period").drop("period_right")
     out = out.left_join(_median_response(activity, period), "period").drop("period_right")

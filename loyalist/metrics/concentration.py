@@ -48,7 +48,7 @@ def top_share(revenue: ir.Table, share: float = 0.2) -> ir.FloatingScalar:
         raise ValueError(f"share must be in (0, 1], got {share}")
     t = _ranked(revenue)
     cutoff = (t.n.cast("float64") * share).ceil()
-    return (t.revenue * (t.rank <= cutoff).cast("float64")).sum() / t.total.max()
+    return ibis.ifelse(t.rank <= cutoff, t.revenue, 0.0).sum() / t.total.max()
 
 
 def lorenz_curve(revenue: ir.Table, points: int = 100) -> ir.Table:

@@ -22,9 +22,9 @@ def lifecycle(orders: ir.Table) -> ir.Table:
     prev = active.select(customer_id="customer_id", pm=active.m + 1, was=ibis.literal(1))
     a = active.join(first, "customer_id").left_join(
         prev, [active.customer_id == prev.customer_id, active.m == prev.pm])
-    a = a.select(m="m", new=(a.m == a.first_m).cast("int64"),
-                 returning=a.was.notnull().cast("int64"),
-                 resurrected=((a.m != a.first_m) & a.was.isnull()).cast("int64"))
+    a = a.select(m="m", new=ibis.ifelse(a.m == a.first_m, 1, 0),
+                 returning=ibis.ifelse(a.was.notnull(), 1, 0),
+                 resurrected=ibis.ifelse((a.m != a.first_m) & a.was.isnull(), 1, 0))
     per = a.group_by("m").aggregate(active=a.count(), new=a.new.sum(),
                                     returning=a.returning.sum(),
                                     resurrected=a.resurrected.sum())

@@ -22,7 +22,7 @@ def repeat_purchase_rate(orders: ir.Table) -> ir.FloatingScalar:
     """
     known = orders.filter(orders.customer_id.notnull())
     per = known.group_by("customer_id").aggregate(n=known.order_id.nunique())
-    return (per.n >= 2).cast("float64").mean()
+    return ibis.ifelse(per.n >= 2, 1, 0).cast("float64").mean()
 
 
 def headline(orders: ir.Table, customers: ir.Table) -> ir.Table:
@@ -34,7 +34,7 @@ def headline(orders: ir.Table, customers: ir.Table) -> ir.Table:
     """  # noqa: D205
     return orders.aggregate(
         orders=orders.order_id.nunique(),
-        guest_orders=orders.customer_id.isnull().cast("int64").sum(),
+        guest_orders=ibis.ifelse(orders.customer_id.isnull(), 1, 0).sum(),
         revenue=orders.amount.cast("float64").sum(),
         first_order=orders.ordered_at.min(),
         last_order=orders.ordered_at.max(),

@@ -45,7 +45,7 @@ def _new_customers(customers: ir.Table, period: str,
     channel = c.acquisition_channel.lower().strip()
     known = channel.isin([a.lower() for a in attributed]).fill_null(False)
     return c.select("customer_id", period=bucket_start(c.signup_at, period),
-                    not_attributed=(~known).cast("int64"))
+                    not_attributed=ibis.ifelse(known, 0, 1))
 
 
 def _survey(responses: ir.Table, new: ir.Table, answers: Sequence[str]) -> ir.Table:
@@ -55,7 +55,7 @@ def _survey(responses: ir.Table, new: ir.Table, answers: Sequence[str]) -> ir.Ta
                                     order_by=[ibis.desc(r.answered_at), ibis.desc(r.response_id)])
     r = r.mutate(rn=latest)
     r = r.filter(r.rn == 0)
-    hit = r.answer.lower().strip().isin([a.lower() for a in answers]).cast("int64")
+    hit = ibis.ifelse(r.answer.lower().strip().isin([a.lower() for a in answers]), 1, 0)
     one = r.select("customer_id", referral=hit)
     j = new.join(one, "customer_id").select("period", "referral")
     return j.group_by("period").aggregate(survey_answered=j.count(),

@@ -42,9 +42,9 @@ def nps_by_period(responses: ir.Table, customers: ir.Table | None = None, *,
         r = r.mutate(group=r.group.fill_null("(none)"))
         keys = ["month", "group"]
     agg = r.group_by(keys).aggregate(
-        n=r.count(), promoters=(r.score >= 9).cast("int64").sum(),
-        detractors=(r.score <= 6).cast("int64").sum(),
-        rewarded_share=r.rewarded.fill_null(False).cast("float64").mean())
+        n=r.count(), promoters=ibis.ifelse(r.score >= 9, 1, 0).sum(),
+        detractors=ibis.ifelse(r.score <= 6, 1, 0).sum(),
+        rewarded_share=ibis.ifelse(r.rewarded.fill_null(False), 1, 0).cast("float64").mean())
     n = agg.n.cast("float64")
     nps = (agg.promoters - agg.detractors).cast("float64") / n * 100
     n_adj = n + 3
@@ -64,8 +64,8 @@ def csat_after_support(responses: ir.Table, tickets: ir.Table) -> ir.Table:
     t = t.select(month=_month(t.resolved_at), score=t.csat.cast("int64"))
     both = s.union(t)
     return both.group_by("month").aggregate(
-        n=both.count(), satisfied=(both.score >= 4).cast("int64").sum(),
-        csat=(both.score >= 4).cast("float64").mean(),
+        n=both.count(), satisfied=ibis.ifelse(both.score >= 4, 1, 0).sum(),
+        csat=ibis.ifelse(both.score >= 4, 1, 0).cast("float64").mean(),
     ).order_by("month")
 
 

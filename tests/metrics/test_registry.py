@@ -13,6 +13,8 @@ runner = CliRunner()
 
 
 SURVEY_METRICS = {"nps", "csat", "ces", "community"}  # no answers, no community: empty
+# nor subscriptions or events: subscription and usage metrics come back empty
+SURVEY_METRICS |= {"revenue_churn", "active_days", "feature_breadth", "session_depth", "dau_mau"}
 
 
 @pytest.mark.parametrize("name", sorted(METRICS))

@@ -7,11 +7,13 @@ from fastapi import FastAPI
 from loyalist import __version__
 from loyalist.access.keys import KeyStore
 from loyalist.api import errors
+from loyalist.api.loyalty import router as loyalty_router
 from loyalist.api.ratelimit import RateLimiter
 from loyalist.api.routes import router as api_router
 from loyalist.api.surveys import router as survey_router
 from loyalist.config import Settings
 from loyalist.errors import ConfigError
+from loyalist.loyalty.applied import LedgerSource
 from loyalist.store.operational import connect_operational, default_url
 from loyalist.surveys.service import SurveyService
 from loyalist.web import router as web_router
@@ -39,10 +41,12 @@ def create_app(settings: Settings, *, open_access: bool = False,
     app.state.keys = KeyStore(engine)
     secret = settings.survey_secret.encode() if settings.survey_secret else None
     app.state.surveys = SurveyService(engine, secret)
+    app.state.loyalty = LedgerSource(engine, settings.program_file)
     app.state.public_limit = RateLimiter(public_limit) if public_limit else None
     errors.install(app)
     app.include_router(api_router)
     app.include_router(survey_router)
+    app.include_router(loyalty_router)
     app.include_router(web_router)
     app.include_router(survey_page_router)
     return app

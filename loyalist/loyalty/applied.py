@@ -7,11 +7,13 @@ newest version is the program in force, unless the ``program_file`` setting name
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from loyalist.errors import ImportFileError, LoyalistError
+from loyalist.loyalty.ledger import Ledger
 from loyalist.loyalty.program import load_program
 from loyalist.loyalty.program_schema import Program
 
@@ -71,3 +73,41 @@ def current_program(engine: sa.Engine, program_file: Path | None = None) -> Prog
         raise NoProgramError("no loyalty program: apply one with 'loyalist program apply FILE' "
                              "or set LOYALIST_PROGRAM_FILE")
     return load_program(text if "\n" in text else text + "\n")
+
+
+class LedgerSource:
+    """The ledger of the program in force, rebuilt when a newer program version is applied.
+
+    One cheap query per call finds the newest version; a program file (``program_file``) is
+    re-read when its modification time changes. Thread-safe: the API calls it from its workers.
+    """
+
+    def __init__(self, engine: sa.Engine, program_file: Path | None = None) -> None:
+        self.engine = engine
+        self.program_file = program_file
+        self._lock = threading.Lock()
+        self._cached: tuple[object, Ledger] | None = None
+        metadata.create_all(engine)
+
+    def _version(self) -> object:
+        if self.program_file is not None:
+            try:
+                return self.program_file.stat().st_mtime_ns
+            except OSError:
+                return None  # read_text names the file and the problem
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.max(programs.c.version))).scalar()
+
+    def ledger(self) -> Ledger:
+        """The :class:`Ledger` of the program in force (:class:`NoProgramError` if none)."""
+        version = self._version()
+        cached = self._cached
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        with self._lock:
+            if self._cached is not None and self._cached[0] == version:
+                return self._cached[1]
+            ledger = Ledger(self.engine, current_program(self.engine, self.program_file))
+            ledger.ensure_schema()
+            self._cached = (version, ledger)
+            return ledger

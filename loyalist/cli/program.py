@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +14,8 @@ import typer
 from loyalist.cli.common import check_choice, settings_of
 from loyalist.cli.output import app, out, print_rows
 from loyalist.errors import InputError
-from loyalist.loyalty.applied import apply_program, read_text
+from loyalist.loyalty.applied import LedgerSource, apply_program, read_text
+from loyalist.loyalty.members import member_view, statement_page
 from loyalist.loyalty.outbox import Dispatcher
 from loyalist.loyalty.program import load_program
 from loyalist.loyalty.webhooks import add_webhook, list_webhooks
@@ -44,6 +47,32 @@ def apply(ctx: typer.Context, file: Path) -> None:
     """Validate a program file and make it the program in force."""
     program, version = apply_program(_engine(ctx), read_text(file))
     out.print(f"program {program.id} applied (version {version})", highlight=False)
+
+
+@app.command("member")
+def member(ctx: typer.Context, member_id: str, fmt: Fmt = "table",
+           limit: Annotated[int, typer.Option(help="Statement lines shown (newest).")] = 20,
+           ) -> None:
+    """A member's balance, tier and statement."""
+    check_choice("--format", fmt, ("table", "json"))
+    settings = settings_of(ctx)
+    ledger = LedgerSource(_engine(ctx), settings.program_file).ledger()
+    view = member_view(ledger, member_id, dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    lines, total = statement_page(ledger, member_id, offset=0, limit=1_000_000)
+    if fmt == "json":
+        out.print_json(json.dumps({**view, "statement": lines}, default=str))
+        return
+    b, t = view["balance"], view["tier"]
+    out.print(f"member {member_id}: {b['available']:,} available, {b['pending']:,} pending, "
+              f"{b['expired']:,} expired; tier {t['tier'] or '-'}"
+              + (f" ({t['to_next']:,} to {t['next_tier']})" if t["next_tier"] else ""),
+              highlight=False)
+    won = [x["id"] for x in view["badges"] if x["won_at"]]
+    out.print(f"badges: {', '.join(won) or '-'}", highlight=False)
+    rows = [{"date": str(x["created_at"])[:16], "kind": x["kind"], "points": x["points"],
+             "total": x["running_total"], "reference": x["reference"], "reason": x["reason"]}
+            for x in lines[-limit:]]
+    print_rows(rows, "table", title=f"statement ({total} entries)", limit=limit)
 
 
 @webhooks_app.command("add")

@@ -45,6 +45,8 @@ def apply_program(engine: sa.Engine, text: str, *, now: dt.datetime | None = Non
                   ) -> tuple[Program, int]:
     r"""Validate program YAML and store it as the program in force; return it and its version.
 
+    Also creates the ledger's tables and the stock of rewards that have none yet.
+
     Examples
     --------
     >>> engine = sa.create_engine("sqlite://")
@@ -54,6 +56,7 @@ def apply_program(engine: sa.Engine, text: str, *, now: dt.datetime | None = Non
     """
     program = load_program(text if "\n" in text else text + "\n")
     metadata.create_all(engine)
+    Ledger(engine, program).ensure_schema()  # tables, and the stock of newly stocked rewards
     with engine.begin() as conn:
         version = conn.execute(programs.insert().values(
             program_id=program.id, definition=text,

@@ -83,3 +83,24 @@ def test_webhooks_add_list_deliver_and_replay(tmp_path):
         receiver.server.server_close()
     bad = runner.invoke(app, ["-w", str(ws), "webhooks", "add", "ftp://x", "--events", "*"])
     assert bad.exit_code == 2
+
+
+def test_member_shows_balance_tier_and_statement(tmp_path):
+    ws = tmp_path / "ws"
+    assert runner.invoke(app, ["-w", str(ws), "member", "m1"]).exit_code == 2  # no program yet
+    runner.invoke(app, ["-w", str(ws), "program", "apply", str(EXAMPLE)])
+    from loyalist.loyalty.ledger import Ledger
+
+    ledger = Ledger(connect_operational(default_url(ws)), current_program(
+        connect_operational(default_url(ws))))
+    ledger.earn("m1", 1200, key="k1", reason="welcome")
+    ledger.spend("m1", 200, key="k2")
+    shown = runner.invoke(app, ["-w", str(ws), "member", "m1"])
+    assert shown.exit_code == 0, shown.output
+    assert "1,000 available" in shown.stdout and "tier silver" in shown.stdout
+    assert "welcome" in shown.stdout
+    data = json.loads(runner.invoke(app, ["-w", str(ws), "member", "m1", "--format",
+                                          "json"]).stdout)
+    assert [x["points"] for x in data["statement"]] == [1200, -200]
+    missing = runner.invoke(app, ["-w", str(ws), "member", "nobody"])
+    assert missing.exit_code == 2 and "no member" in missing.stderr

@@ -17,6 +17,7 @@ from loyalist.loyalty.applied import LedgerSource
 from loyalist.store.operational import connect_operational, default_url
 from loyalist.surveys.service import SurveyService
 from loyalist.web import router as web_router
+from loyalist.web.program_page import router as program_page_router
 from loyalist.web.survey_page import router as survey_page_router
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -49,4 +50,5 @@ def create_app(settings: Settings, *, open_access: bool = False,
     app.include_router(loyalty_router)
     app.include_router(web_router)
     app.include_router(survey_page_router)
+    app.include_router(program_page_router)
     return app

@@ -55,7 +55,8 @@ def _filters(as_of: dt.date, seg_map: str, extra: str = "") -> str:
 
 def _page(title: str, sections: list[Section], filters: str = "") -> HTMLResponse:
     nav = ('<nav><a href="/">Overview</a> · <a href="/customers">Customers</a> · '
-           '<a href="/surveys">Surveys</a> · <a href="/docs">API</a></nav>')
+           '<a href="/surveys">Surveys</a> · <a href="/program">Program</a> · '
+           '<a href="/docs">API</a></nav>')
     html = page(title, "loyalist dashboard", [Section("", nav + filters), *sections])
     return HTMLResponse(html.replace("<section><h2></h2>", '<section class="bar">', 1))
 

@@ -175,3 +175,12 @@ def loyalty_fuzz(tmp_path_factory):
     key = app.state.keys.create("analyst", "fuzz")
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c, auth(key)
+
+
+def test_program_page_renders_from_the_ledger(client, keys, program):
+    _write(client, keys, "/members/a/earn", {"points": 1200}, "p1")
+    _write(client, keys, "/members/a/redeem", {"points": 300}, "p2")
+    client.cookies.set("loyalist_key", keys["viewer"])
+    html = client.get("/program").text
+    assert ">Points liability</div><div class=\"v\">900 pts<" in html
+    assert "<title>silver: 1</title>" in html and "25.0%" in html

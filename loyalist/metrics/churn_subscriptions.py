@@ -99,11 +99,13 @@ def window_churn(subscriptions: ir.Table, *, as_of: AsOf, lost_at: LostAt = "can
     x = sp.cross_join(w)
     x = x.mutate(s=_active(x, x.start), e=_active(x, x.end))
     x = x.mutate(gone=x.s & ~x.e)
+    # flags as 0/1 with ifelse: PostgreSQL cannot cast boolean to bigint
     per_customer = x.group_by(["start", "end", "customer_id"]).aggregate(
-        s=x.s.cast("int64").max(), e=x.e.cast("int64").max())
-    customers = per_customer.group_by(["start", "end"]).aggregate(
-        customers_at_start=per_customer.s.sum(),
-        lost=((per_customer.s == 1) & (per_customer.e == 0)).cast("int64").sum())
+        s=ibis.ifelse(x.s, 1, 0).max(), e=ibis.ifelse(x.e, 1, 0).max())
+    pc = per_customer
+    customers = pc.group_by(["start", "end"]).aggregate(
+        customers_at_start=pc.s.sum(),
+        lost=ibis.ifelse((pc.s == 1) & (pc.e == 0), 1, 0).sum())
     money = x.group_by(["start", "end"]).aggregate(
         mrr_at_start=ibis.ifelse(x.s, x.mrr, 0.0).sum(),
         mrr_lost=ibis.ifelse(x.gone, x.mrr, 0.0).sum())

@@ -141,7 +141,7 @@ def purchase_gaps(orders: ir.Table, *, period: Period = "month") -> ir.Table:
     g = g.mutate(cohort_p=period_index(g.first_order, period), days=g.gap_days.cast("float64"))
     is_first = g.gap_no == 1
     stats = g.group_by("cohort_p").aggregate(
-        repeat_customers=is_first.cast("int64").sum(),
+        repeat_customers=ibis.ifelse(is_first, 1, 0).sum(),  # PostgreSQL: no bool -> bigint
         mean_first_gap_days=g.days.mean(where=is_first),
         median_first_gap_days=g.days.median(where=is_first),
         gaps=g.count(), mean_gap_days=g.days.mean(), median_gap_days=g.days.median())

@@ -90,3 +90,22 @@ def test_six_month_subscription_variant_by_hand():
 def test_bad_rule():
     with pytest.raises(ValueError, match="lost_at"):
         subscription_churn(_subs(), as_of=AS_OF, lost_at="rolling")  # type: ignore[arg-type]
+
+
+def test_registry_entries():
+    """``churn`` with the period_end rule gives the numbers above; without ``as_of`` the last
+    date of the subscriptions is used: Apr 5 (s6 cancelled), so April (Apr 1-5) is a row: b and e
+    at its start, e lost on Apr 5."""
+    from loyalist.errors import InputError
+    from loyalist.metrics.registry import METRICS
+
+    tables = {"subscriptions": _subs()}
+    out = _run(METRICS["churn"].build(tables, {"variant": "period_end", "as_of": "2024-03-31"}))
+    assert out.lost.tolist() == [0, 0, 2]
+    out = _run(METRICS["churn"].build(tables, {"variant": "cancellation", "as_of": None}))
+    assert [(str(r.month)[:7], r.customers_at_start, r.lost) for r in out.itertuples()][-1] == (
+        "2024-04", 2, 1)
+    out = _run(METRICS["revenue_churn"].build(tables, {"as_of": dt.date(2024, 3, 31)}))
+    assert out.mrr_lost.tolist() == [0.0, 10.0, 45.0]
+    with pytest.raises(InputError, match="variant"):
+        METRICS["revenue_churn"].build(tables, {"variant": "inactivity"})

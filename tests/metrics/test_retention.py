@@ -188,3 +188,20 @@ def test_cdnow_weekly_cohorts_start_at_one(shared_data):
     expected = weeks.value_counts().sort_index()
     assert pd.to_datetime(first.cohort).tolist() == expected.index.tolist()
     assert first.cohort_size.tolist() == expected.tolist()
+
+
+def test_registry_cohort_retention_options():
+    """Weekly cohorts with brackets given as text: the week of Jan 1 (a) is back in weeks 2 and
+    9 -> bracket 1-9 counts a once."""
+    from loyalist.metrics.registry import METRICS
+
+    customers = ibis.memtable(pd.DataFrame({"customer_id": list("abcd"),
+                                            "plan": ["pro", "pro", "free", "free"]}))
+    tables = {"orders": ibis.memtable(ORDERS), "customers": customers}
+    out = ibis.duckdb.connect().execute(METRICS["cohort_retention"].build(
+        tables, {"period": "week", "brackets": "0-0,1-9", "variant": None}))
+    first = out[out.cohort.astype(str).str.startswith("2024-01-01")]
+    assert [(r.period, r.period_to, r.customers) for r in first.itertuples()] == [(0, 0, 1),
+                                                                                 (1, 9, 1)]
+    out = ibis.duckdb.connect().execute(METRICS["cohort_retention"].build(tables, {"by": "plan"}))
+    assert sorted(set(out.segment)) == ["free", "pro"]

@@ -131,3 +131,14 @@ def test_dau_mau_by_hand():
     assert rows["2024-01-29"] == (1, 3, pytest.approx(1 / 3))
     assert rows["2024-02-02"] == (0, 3, 0.0)
     assert rows["2024-02-05"] == (1, 4, 0.25)
+
+
+def test_registry_entries_default_to_the_last_event_day():
+    """Without ``as_of`` DAU/MAU runs to the last event (Feb 5): the 38 days above."""
+    from loyalist.metrics.registry import METRICS
+
+    tables = {"events": _events(), "customers": ibis.memtable(CUSTOMERS)}
+    out = _run(METRICS["dau_mau"].build(tables, {"as_of": None}))
+    assert len(out) == 38 and out.mau.tolist()[-1] == 4
+    out = _run(METRICS["time_to_value"].build(tables, {"key_event": "login"}))
+    assert out.reached.tolist() == [3, 1]  # a, b, d logged in (not e); c did, z did not

@@ -75,6 +75,8 @@ deliveries = sa.Table(
     sa.Index("ix_deliveries_event", "outbox_id", "webhook_id"),
 )
 
+_KEY_USED = sa.select(outbox.c.id).where(outbox.c.key == sa.bindparam("key")).limit(1)
+
 HttpPost = Callable[[str, bytes, dict[str, str]], int]
 """Send ``body`` to a URL with headers and return the HTTP status; raise ``OSError`` on failure."""
 
@@ -93,7 +95,8 @@ def emit(conn: sa.Connection, event_type: str, payload: dict[str, Any], *, key: 
     """Record an event in the caller's open transaction; a key already used is a no-op.
 
     The insert only commits with the caller's transaction. Replaying a write with the same key
-    adds nothing (``INSERT ... SELECT ... WHERE NOT EXISTS``, portable across engines).
+    adds nothing: the key is looked up first (the ledger's member lock serialises writers of a
+    key), and the unique index refuses a concurrent duplicate outright.
 
     Examples
     --------
@@ -114,11 +117,11 @@ def emit(conn: sa.Connection, event_type: str, payload: dict[str, Any], *, key: 
         json.dumps(payload, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise InputError(f"event payload is not JSON: {exc}", event_type=event_type) from exc
-    values = {"event_id": "evt_" + secrets.token_hex(10), "key": key, "event_type": event_type,
-              "payload": payload, "created_at": utcnow(), "fanned_out": False}
-    row = sa.select(*(sa.literal(v, outbox.c[k].type).label(k) for k, v in values.items()))
-    exists = sa.select(outbox.c.id).where(outbox.c.key == key).exists()
-    conn.execute(outbox.insert().from_select(list(values), row.where(~exists)))
+    if conn.execute(_KEY_USED, {"key": key}).first() is not None:
+        return
+    conn.execute(outbox.insert(), {
+        "event_id": "evt_" + secrets.token_hex(10), "key": key, "event_type": event_type,
+        "payload": payload, "created_at": utcnow(), "fanned_out": False})
 
 
 def sign(secret: str, body: bytes, timestamp: int) -> str:

@@ -163,6 +163,22 @@ def _order_revenue(orders: ir.Table, period: str) -> ir.Table:
     return per.group_by(["customer_id", "p"]).aggregate(revenue=per.amount.sum())
 
 
+def _cohort_revenue(per: ir.Table) -> ir.Table:
+    """Cohort cells (customers, revenue, ``kept`` = capped at period 0) with cohort totals."""
+    first = per.group_by("customer_id").aggregate(cohort_p=per.p.min())
+    r = per.join(first, "customer_id")
+    base = r.filter(r.p == r.cohort_p).select("customer_id", base=r.revenue)
+    r = r.join(base, "customer_id")
+    r = r.mutate(period=r.p - r.cohort_p)
+    cells = r.group_by(["cohort_p", "period"]).aggregate(
+        customers=r.customer_id.nunique(), revenue=r.revenue.sum(),
+        kept=ibis.least(r.revenue, r.base).sum())
+    b = base.join(first, "customer_id")
+    sizes = b.group_by("cohort_p").aggregate(cohort_size=b.customer_id.count(),
+                                             cohort_revenue=b.base.sum())
+    return cells.join(sizes, "cohort_p")
+
+
 def revenue_retention(revenue: ir.Table, *, period: Period = "month",
                       as_of: AsOf | None = None) -> ir.Table:
     """NRR and GRR per cohort and period (definitions in the module docstring).
@@ -194,18 +210,7 @@ def revenue_retention(revenue: ir.Table, *, period: Period = "month",
         per = _subscription_revenue(revenue, as_of=as_of)
     else:
         per = _order_revenue(revenue, period)
-    first = per.group_by("customer_id").aggregate(cohort_p=per.p.min())
-    r = per.join(first, "customer_id")
-    base = r.filter(r.p == r.cohort_p).select("customer_id", base=r.revenue)
-    r = r.join(base, "customer_id")
-    r = r.mutate(period=r.p - r.cohort_p)
-    cells = r.group_by(["cohort_p", "period"]).aggregate(
-        customers=r.customer_id.nunique(), revenue=r.revenue.sum(),
-        kept=ibis.least(r.revenue, r.base).sum())
-    b = base.join(first, "customer_id")
-    sizes = b.group_by("cohort_p").aggregate(cohort_size=b.customer_id.count(),
-                                             cohort_revenue=b.base.sum())
-    out = cells.join(sizes, "cohort_p")
+    out = _cohort_revenue(per)
 
     def share(x: ir.FloatingValue) -> ir.FloatingValue:
         return ibis.ifelse(out.cohort_revenue > 0, x / out.cohort_revenue, ibis.null("float64"))

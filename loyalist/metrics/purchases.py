@@ -139,13 +139,15 @@ def purchase_gaps(orders: ir.Table, *, period: Period = "month") -> ir.Table:
     sizes = first.group_by("cohort_p").aggregate(customers=first.count())
     g = order_gaps(orders)
     g = g.mutate(cohort_p=period_index(g.first_order, period), days=g.gap_days.cast("float64"))
-    is_first = g.gap_no == 1
-    stats = g.group_by("cohort_p").aggregate(
-        repeat_customers=ibis.ifelse(is_first, 1, 0).sum(),  # PostgreSQL: no bool -> bigint
-        mean_first_gap_days=g.days.mean(where=is_first),
-        median_first_gap_days=g.days.median(where=is_first),
-        gaps=g.count(), mean_gap_days=g.days.mean(), median_gap_days=g.days.median())
-    out = sizes.left_join(stats, "cohort_p")
+    # a filtered table, not median(where=...): Spark's percentile wants a constant percentage
+    f = g.filter(g.gap_no == 1)
+    firsts = f.group_by("cohort_p").aggregate(
+        repeat_customers=f.count(), mean_first_gap_days=f.days.mean(),
+        median_first_gap_days=f.days.median())
+    every = g.group_by("cohort_p").aggregate(gaps=g.count(), mean_gap_days=g.days.mean(),
+                                             median_gap_days=g.days.median())
+    out = sizes.left_join(firsts, "cohort_p").drop("cohort_p_right")
+    out = out.left_join(every, "cohort_p").drop("cohort_p_right")
     return out.select(
         cohort=period_start(out.cohort_p, period), customers=out.customers,
         repeat_customers=out.repeat_customers.fill_null(0),

@@ -186,11 +186,15 @@ def post_adjust(ctx: Context, points: int, reason: str) -> int:
     """A manual correction of ``points``.
 
     Positive: a lot, available at once. Negative: taken FIFO from available points; what is
-    not there becomes debt.
+    not there becomes debt under ``allow_negative`` and is refused under the other policies.
     """
     if points > 0:
         return post_earn(ctx, {None: points}, reference=None, reason=reason,
                          available_at=ctx.at, kind="adjust")
+    available = ctx.state.balance(ctx.at).available
+    if ctx.program.clawback != "allow_negative" and -points > available:
+        raise InsufficientPointsError(f"cannot take {-points} points, {available} available",
+                                      member_id=ctx.member.member_id, available=available)
     plan = ctx.state.plan_spend(ctx.at, -points)
     entry_id = ctx.insert("", kind="adjust", points=points, reason=reason)
     ctx.allocate(plan, entry_id)

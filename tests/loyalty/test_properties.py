@@ -1,0 +1,101 @@
+"""Hypothesis: any sequence of earns, spends, refunds, expiries and retries keeps the books."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from loyalist.loyalty.errors import InsufficientPointsError
+from loyalist.loyalty.ledger import Ledger
+from loyalist.loyalty.tables import entries
+from tests.loyalty.conftest import T0, make_program
+
+OPS = st.one_of(
+    st.tuples(st.just("earn"), st.integers(1, 200), st.booleans()),
+    st.tuples(st.just("order"), st.integers(0, 30000)),
+    st.tuples(st.just("spend"), st.integers(1, 300)),
+    st.tuples(st.just("refund"), st.integers(0, 20), st.integers(1, 4)),
+    st.tuples(st.just("advance"), st.integers(0, 120)),
+    st.tuples(st.just("expire"),),
+    st.tuples(st.just("adjust"), st.integers(-50, 50).filter(bool)),
+    st.tuples(st.just("retry"), st.integers(0, 40)),
+)
+
+
+def _call(ledger: Ledger, op: tuple[Any, ...], key: str, at: dt.datetime,
+          orders: list[tuple[str, int]]) -> Any:
+    kind = op[0]
+    try:
+        if kind == "earn":
+            return ledger.earn("m", op[1], key=key, pending=op[2], at=at)
+        if kind == "order":
+            orders.append((key, op[1]))
+            return ledger.earn_for_order("m", key, op[1] / 100, key=key, at=at)
+        if kind == "spend":
+            return ledger.spend("m", op[1], key=key, at=at)
+        if kind == "refund" and orders:
+            order_id, amount = orders[op[1] % len(orders)]
+            return ledger.refund("m", order_id, refunded_amount=amount * op[2] // 400,
+                                 key=key, at=at)
+        if kind == "expire":
+            return ledger.expire("m", key=key, at=at)
+        if kind == "adjust":
+            return ledger.adjust("m", op[1], key=key, reason="test", at=at)
+    except InsufficientPointsError as exc:
+        return type(exc).__name__
+    return None
+
+
+def _count(ledger: Ledger) -> tuple[int, int]:
+    with ledger.engine.connect() as conn:
+        return tuple(conn.execute(sa.select(sa.func.count(), sa.func.coalesce(
+            sa.func.sum(entries.c.points), 0))).one())  # type: ignore[return-value]
+
+
+def _check(ledger: Ledger, at: dt.datetime, policy: str) -> None:
+    bal = ledger.balance("m", at=at)
+    assert _count(ledger)[1] == bal.total
+    assert bal.total == bal.available + bal.pending + bal.expired - bal.expired_recorded
+    assert bal.pending >= 0 and bal.debt >= 0
+    if policy != "allow_negative":
+        assert bal.available >= 0 and bal.debt == 0
+    for row in ledger.state("m").rows:
+        if row.is_lot:
+            assert 0 <= row.used <= row.points
+        if row.points < 0:
+            assert row.covered <= -row.points
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ops=st.lists(OPS, max_size=30),
+       policy=st.sampled_from(["pending_only", "within_balance", "allow_negative"]),
+       expiry=st.sampled_from([{"mode": "none"}, {"mode": "per_lot", "days": 90},
+                               {"mode": "inactivity", "days": 60}]))
+def test_books_always_balance(ops, policy, expiry):
+    engine = sa.create_engine("sqlite://")
+    ledger = Ledger(engine, make_program(clawback=policy, expiry=expiry, pending_days=14))
+    ledger.ensure_schema()
+    at, done, orders = T0, [], []
+    for i, op in enumerate(ops):
+        if op[0] == "advance":
+            at += dt.timedelta(days=op[1])
+            continue
+        if op[0] == "retry":
+            if not done:
+                continue
+            first_op, key, first, known = done[op[1] % len(done)]
+            before = _count(ledger)
+            again = _call(ledger, first_op, key, at, list(known))
+            assert again == first, (first_op, first, again)
+            assert _count(ledger) == before
+            continue
+        key = f"k{i}"
+        known = list(orders)
+        done.append((op, key, _call(ledger, op, key, at, orders), known))
+        _check(ledger, at, policy)
+    _check(ledger, at + dt.timedelta(days=400), policy)
+    engine.dispose()

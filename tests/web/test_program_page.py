@@ -18,7 +18,7 @@ def browser():
 
 
 def _cards(page):
-    keys = page.locator(".card .k").all_inner_texts()
+    keys = page.locator(".card .k").all_text_contents()  # the CSS upper-cases labels
     values = page.locator(".card .v").all_inner_texts()
     return dict(zip(keys, values, strict=True))
 

@@ -165,6 +165,16 @@ def session_depth(events: ir.Table, *, period: Period = "month",
 
     Columns ``period``, ``sessions``, ``events``, ``mean_events_per_session`` and
     ``median_events_per_session``; sessions as in :func:`sessions`.
+
+    Examples
+    --------
+    >>> import ibis
+    >>> e = ibis.memtable({"event_id": ["1", "2", "3"], "customer_id": ["a", "a", "a"],
+    ...     "occurred_at": ["2024-01-01 09:00", "2024-01-01 09:20", "2024-01-01 11:00"]})
+    >>> e = e.mutate(occurred_at=e.occurred_at.cast("timestamp"))
+    >>> out = ibis.duckdb.connect().execute(session_depth(e))
+    >>> out[["sessions", "events", "mean_events_per_session"]].to_dict("records")
+    [{'sessions': 2, 'events': 3, 'mean_events_per_session': 1.5}]
     """
     check_choice("period", period, PERIODS)
     s = sessions(events, idle_minutes=idle_minutes)
@@ -183,7 +193,16 @@ def dau_mau(events: ir.Table, *, as_of: AsOf, window_days: int = 30) -> ir.Table
     ``dau``: distinct customers with an event that day; ``mau``: distinct customers with an
     event in the ``window_days`` days ending that day (that day included; a trailing window,
     not the calendar month). Days without events are rows too.
-    """
+
+    Examples
+    --------
+    >>> import datetime as dt, ibis
+    >>> e = ibis.memtable({"customer_id": ["a", "b"], "occurred_at": ["2024-01-01", "2024-01-03"]})
+    >>> e = e.mutate(occurred_at=e.occurred_at.cast("timestamp"))
+    >>> out = ibis.duckdb.connect().execute(dau_mau(e, as_of=dt.date(2024, 1, 3)))
+    >>> out[["dau", "mau", "ratio"]].to_dict("records")
+    [{'dau': 1, 'mau': 1, 'ratio': 1.0}, {'dau': 0, 'mau': 1, 'ratio': 0.0}, {'dau': 1, 'mau': 2, 'ratio': 0.5}]
+    """  # noqa: E501
     check_positive("window_days", window_days)
     e = events.filter(events.occurred_at < end_of(as_of))
     active = e.select("customer_id", i=period_index(e.occurred_at, "day")).distinct()

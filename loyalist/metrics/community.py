@@ -91,7 +91,7 @@ def community(activity: ir.Table, *, period: Period = "month",
                                          1, 0).sum(),
         satisfaction_n=ibis.ifelse(rated, 1, 0).sum(),
         satisfaction_mean=a.satisfaction.cast("float64").mean(where=rated),
-        satisfied=ibis.ifelse(a.satisfaction >= 4, 1, 0).sum())
+        satisfied=ibis.ifelse(rated & (a.satisfaction >= 4), 1, 0).sum())
     out = _active(activity, events, period)
     out = out.left_join(per, "period").drop("period_right")
     out = out.left_join(_median_response(activity, period), "period").drop("period_right")

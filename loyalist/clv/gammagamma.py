@@ -1,0 +1,82 @@
+"""Gamma-Gamma model of spend per transaction (Fader, Hardie & Lee 2005; Fader & Hardie 2013).
+
+A customer's transaction values are Gamma(p, nu) around their mean ``p / nu``, and
+``nu ~ Gamma(q, gamma)`` across customers. For ``x`` repeat transactions with mean value
+``m_x``, the density of ``m_x`` is
+
+``f(m_x) = G(px+q) / (G(px) G(q)) * gamma^q * m_x^(px-1) * x^(px) / (gamma + m_x x)^(px+q)``
+
+and the expected mean value of the customer's future transactions is
+``E[M | m_x, x] = p (gamma + m_x x) / (px + q - 1)``, a weighted mean of the population mean
+``p gamma / (q - 1)`` and the customer's own ``m_x``. Customers without repeat purchases carry no
+information about spend and are left out of the fit (their expectation is the population mean).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy.special import digamma, gammaln
+
+from loyalist.clv.base import Array, BaseModel, Data, as_array, broadcast, compress
+from loyalist.errors import InputError
+
+
+class GammaGamma(BaseModel):
+    """Gamma-Gamma spend model: ``fit(frequency, monetary_value)`` estimates ``p, q, gamma``.
+
+    Examples
+    --------
+    >>> m = GammaGamma().fit([1, 2, 4, 1, 3, 6], [10.0, 22.0, 15.5, 40.0, 12.0, 18.0])
+    >>> sorted(m.params_)
+    ['gamma', 'p', 'q']
+    >>> bool(m.conditional_expected_average_profit(4, 15.5)[0] > 0)
+    True
+    """
+
+    param_names: ClassVar[tuple[str, ...]] = ("p", "q", "gamma")
+    initial: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0)
+
+    def fit(self, frequency: Any, monetary_value: Any, weights: Any = None) -> GammaGamma:
+        """Fit to repeat purchases and their mean value (rows with no repeat are ignored)."""
+        x = as_array(frequency, "frequency", integer=True)
+        m = as_array(monetary_value, "monetary_value")
+        w = np.ones_like(x) if weights is None else as_array(weights, "weights")
+        if len(m) != len(x) or len(w) != len(x):
+            raise InputError("frequency, monetary_value and weights must have the same length")
+        keep = (x > 0) & (m > 0)
+        if not keep.any():
+            raise InputError("no customer has a repeat purchase with a positive value",
+                             column="monetary_value")
+        data, w = compress({"x": x[keep], "m": m[keep]}, w[keep])
+        return self._fit(data, w)
+
+    def _start(self, data: Data, weights: Array) -> Array:
+        return np.array([1.0, 1.0, float(np.average(data["m"], weights=weights))])
+
+    def _loglik(self, params: Array, data: Data) -> Array:
+        p, q, g = params
+        x, m = data["x"], data["m"]
+        px = p * x
+        return (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g)
+                + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(g + m * x))
+
+    def _gradient(self, params: Array, data: Data, weights: Array) -> Array:
+        p, q, g = params
+        x, m = data["x"], data["m"]
+        px = p * x
+        log_gmx = np.log(g + m * x)
+        d_p = x * (digamma(px + q) - digamma(px) + np.log(m) + np.log(x) - log_gmx)
+        d_q = digamma(px + q) - digamma(q) + np.log(g) - log_gmx
+        d_g = q / g - (px + q) / (g + m * x)
+        return np.array([np.dot(weights, d_p), np.dot(weights, d_q), np.dot(weights, d_g)])
+
+    def conditional_expected_average_profit(self, frequency: Any = None,
+                                            monetary_value: Any = None) -> Array:
+        """E[mean transaction value]; the population mean where frequency is 0 or missing."""
+        p, q, g = self._check_fitted()
+        if frequency is None:
+            return np.atleast_1d(p * g / (q - 1))
+        x, m = broadcast(frequency, monetary_value)
+        return np.atleast_1d(p * (g + m * x) / (p * x + q - 1))

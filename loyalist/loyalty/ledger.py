@@ -48,6 +48,9 @@ from loyalist.loyalty.tiers import TierStatus, tier_status
 from loyalist.loyalty.txn import lock_member, write_transaction
 
 Action = Callable[[writes.Context], dict[str, Any]]
+_STORED = sa.select(requests.c.fingerprint, requests.c.response).where(
+    requests.c.key == sa.bindparam("key"))
+_STORE = requests.insert()
 
 
 @dataclass(frozen=True)
@@ -308,8 +311,7 @@ class Ledger:
     def _once(self, conn: sa.Connection, op: str, member_id: str, key: str, fingerprint: str,
               at: dt.datetime, action: Action) -> tuple[dict[str, Any], bool]:
         profile = lock_member(conn, member_id, at)
-        stored = conn.execute(sa.select(requests.c.fingerprint, requests.c.response)
-                              .where(requests.c.key == key)).first()
+        stored = conn.execute(_STORED, {"key": key}).first()
         if stored is not None:
             if stored.fingerprint != fingerprint:
                 raise IdempotencyConflictError(
@@ -327,9 +329,8 @@ class Ledger:
             response: dict[str, Any] = {"error": exc.to_dict()}
         else:
             response = self._response(ctx, op, result, before, tier)
-        conn.execute(requests.insert().values(key=key, member_id=member_id, op=op,
-                                              fingerprint=fingerprint, response=response,
-                                              created_at=at))
+        conn.execute(_STORE, {"key": key, "member_id": member_id, "op": op,
+                              "fingerprint": fingerprint, "response": response, "created_at": at})
         return response, False
 
     def _response(self, ctx: writes.Context, op: str, result: dict[str, Any],

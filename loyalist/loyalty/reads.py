@@ -16,14 +16,20 @@ _COLUMNS = (entries.c.id, entries.c.kind, entries.c.points, entries.c.created_at
             entries.c.rule_id, entries.c.amount_minor, entries.c.written_off)
 
 
+# Built once: building a statement costs more than running it on SQLite.
+_ENTRIES = sa.select(*_COLUMNS).where(entries.c.member_id == sa.bindparam("member_id"))
+_ALLOCATIONS = sa.select(allocations.c.entry_id, allocations.c.lot_id, allocations.c.points
+                         ).where(allocations.c.member_id == sa.bindparam("member_id"))
+_BADGES = sa.select(badges.c.badge_id, badges.c.won_at).where(
+    badges.c.member_id == sa.bindparam("member_id"))
+
+
 def load_state(conn: sa.Connection, member_id: str, expiry: Expiry) -> MemberState:
     """All entries of ``member_id`` with what was taken from or covered by each."""
-    rows = conn.execute(sa.select(*_COLUMNS).where(entries.c.member_id == member_id)).all()
+    rows = conn.execute(_ENTRIES, {"member_id": member_id}).all()
     used: dict[int, int] = {}
     covered: dict[int, int] = {}
-    for entry_id, lot_id, points in conn.execute(
-            sa.select(allocations.c.entry_id, allocations.c.lot_id, allocations.c.points)
-            .where(allocations.c.member_id == member_id)):
+    for entry_id, lot_id, points in conn.execute(_ALLOCATIONS, {"member_id": member_id}):
         used[lot_id] = used.get(lot_id, 0) + int(points)
         covered[entry_id] = covered.get(entry_id, 0) + int(points)
     return MemberState(member_id, [
@@ -35,8 +41,7 @@ def load_state(conn: sa.Connection, member_id: str, expiry: Expiry) -> MemberSta
 
 def won_badges(conn: sa.Connection, member_id: str) -> dict[str, dt.datetime]:
     """Badges the member has won, with when."""
-    return {r.badge_id: r.won_at for r in conn.execute(
-        sa.select(badges.c.badge_id, badges.c.won_at).where(badges.c.member_id == member_id))}
+    return {r.badge_id: r.won_at for r in conn.execute(_BADGES, {"member_id": member_id})}
 
 
 @dataclass(frozen=True)

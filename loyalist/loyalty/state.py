@@ -104,6 +104,7 @@ class MemberState:
         self.rows = sorted(rows, key=lambda r: r.id)
         self.expiry = expiry
         self._deadlines = self._inactivity_deadlines() if expiry.mode == "inactivity" else []
+        self._lots: list[Lot] | None = None
 
     def _inactivity_deadlines(self) -> list[tuple[dt.datetime, dt.datetime]]:
         """(activity time, deadline) of each activity followed by a gap of ``days`` or more."""
@@ -121,10 +122,13 @@ class MemberState:
 
     def lots(self) -> list[Lot]:
         """Lots with points left, oldest first (the FIFO order)."""
+        if self._lots is not None:
+            return self._lots
         lots = [Lot(r.id, r.created_at, r.available_at or r.created_at, self._expires_at(r),
                     r.points - r.used, r.reference) for r in self.rows if r.is_lot]
-        return sorted((lot for lot in lots if lot.remaining > 0),
-                      key=lambda lot: (lot.created_at, lot.id))
+        self._lots = sorted((lot for lot in lots if lot.remaining > 0),
+                            key=lambda lot: (lot.created_at, lot.id))
+        return self._lots
 
     def debts(self) -> list[tuple[int, int]]:
         """``(entry_id, points)`` still owed by negative entries, oldest first."""

@@ -60,16 +60,19 @@ def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
             lock.release()
 
 
+_LOCK = sa.select(members.c.joined_at, members.c.segment).where(
+    members.c.member_id == sa.bindparam("member_id")).with_for_update()
+_INSERT = members.insert()
+_INSERT_PG = postgresql.insert(members).on_conflict_do_nothing()
+
+
 def lock_member(conn: sa.Connection, member_id: str, at: dt.datetime) -> Any:
     """Lock (creating it if needed) the member's row; return it (``joined_at``, ``segment``)."""
-    query = sa.select(members.c.joined_at, members.c.segment).where(
-        members.c.member_id == member_id).with_for_update()
-    row = conn.execute(query).first()
+    key = {"member_id": member_id}
+    row = conn.execute(_LOCK, key).first()
     if row is not None:
         return row
     values = {"member_id": member_id, "joined_at": at, "segment": None, "created_at": at}
-    if conn.dialect.name == "postgresql":
-        conn.execute(postgresql.insert(members).values(**values).on_conflict_do_nothing())
-    else:  # SQLite: BEGIN IMMEDIATE already excludes other writers
-        conn.execute(members.insert().values(**values))
-    return conn.execute(query).one()
+    # SQLite: BEGIN IMMEDIATE already excludes other writers, a plain insert is safe
+    conn.execute(_INSERT_PG if conn.dialect.name == "postgresql" else _INSERT, values)
+    return conn.execute(_LOCK, key).one()

@@ -21,6 +21,15 @@ from loyalist.loyalty.state import Allocation, EntryRow, MemberState
 from loyalist.loyalty.tables import allocations, badges, entries, reward_stock
 from loyalist.loyalty.tiers import badges_won, tier_status
 
+_INSERT_ENTRY = entries.insert()
+_SET_LOT = entries.update().where(entries.c.id == sa.bindparam("entry_id")).values(
+    lot_id=sa.bindparam("lot"))
+_TAKE_STOCK = reward_stock.update().where(
+    reward_stock.c.reward_id == sa.bindparam("b_reward_id"), reward_stock.c.remaining > 0).values(
+    remaining=reward_stock.c.remaining - 1)
+_ENTRY_COLUMNS = ("kind", "points", "lot_id", "available_at", "expires_at", "reference",
+                  "reason", "rule_id", "amount_minor", "written_off")
+
 
 @dataclass
 class Context:
@@ -36,10 +45,10 @@ class Context:
 
     def insert(self, suffix: str, **values: Any) -> int:
         """Insert an entry keyed ``key`` (plus ``suffix``); return its id."""
-        values.setdefault("created_at", self.at)
-        result = self.conn.execute(entries.insert().values(
-            member_id=self.member.member_id, idempotency_key=self.key + suffix,
-            written_off=values.pop("written_off", 0), **values))
+        row = {c: values.get(c) for c in _ENTRY_COLUMNS}
+        row.update(member_id=self.member.member_id, idempotency_key=self.key + suffix,
+                   written_off=values.get("written_off", 0), created_at=self.at)
+        result = self.conn.execute(_INSERT_ENTRY, row)
         entry_id = int(result.inserted_primary_key[0])  # type: ignore[index]
         self.entry_ids.append(entry_id)
         return entry_id
@@ -69,8 +78,7 @@ def post_earn(ctx: Context, points_by_rule: dict[str | None, int], *, reference:
             "" if i == 0 else f":{rule_id}", kind=kind, points=points, rule_id=rule_id,
             available_at=available_at, expires_at=expires_at, reference=reference,
             reason=reason, amount_minor=amount_minor if i == 0 else None)
-        ctx.conn.execute(entries.update().where(entries.c.id == entry_id).values(
-            lot_id=entry_id))
+        ctx.conn.execute(_SET_LOT, {"entry_id": entry_id, "lot": entry_id})
         debts = _repay(ctx, debts, entry_id, points)
     total = sum(points_by_rule.values())
     if kind == "earn":
@@ -134,9 +142,7 @@ def post_redeem(ctx: Context, reward: Reward) -> int:
             f"{reward.id} costs {reward.cost} points, {max(available, 0)} available",
             member_id=ctx.member.member_id, needed=reward.cost, available=available)
     if reward.stock is not None:
-        taken = ctx.conn.execute(reward_stock.update().where(
-            reward_stock.c.reward_id == reward.id, reward_stock.c.remaining > 0).values(
-            remaining=reward_stock.c.remaining - 1)).rowcount
+        taken = ctx.conn.execute(_TAKE_STOCK, {"b_reward_id": reward.id}).rowcount
         if taken != 1:
             raise OutOfStockError(f"reward {reward.id} is out of stock", reward_id=reward.id)
     points = post_spend(ctx, reward.cost, reference=reward.id, reason=f"reward:{reward.id}")

@@ -283,21 +283,24 @@ class Dispatcher:
             return [{**r._mapping, "id": f"dlv_{r.id}"} for r in conn.execute(query)]
 
     def _fan_out(self, now: dt.datetime) -> None:
-        with self.engine.begin() as conn:
-            hooks = [from_row(r) for r in conn.execute(sa.select(webhooks).where(
-                webhooks.c.active.is_(True)))]
-            events = conn.execute(sa.select(outbox.c.id, outbox.c.event_type).where(
-                outbox.c.fanned_out.is_(False)).order_by(outbox.c.id)).all()
-            for event in events:
-                taken = conn.execute(outbox.update().where(
-                    outbox.c.id == event.id, outbox.c.fanned_out.is_(False)).values(
-                    fanned_out=True)).rowcount
-                rows = [{"outbox_id": event.id,
-                         "webhook_id": hook.id, "attempt": 1, "outcome": "queued", "at": now,
-                         "next_attempt_at": now} for hook in hooks if hook.wants(
-                         event.event_type)]
-                if taken and rows:
-                    conn.execute(deliveries.insert(), rows)
+        """Queue a delivery per subscribed webhook for new events, ``batch`` events a commit."""
+        while True:
+            with self.engine.begin() as conn:
+                hooks = [from_row(r) for r in conn.execute(sa.select(webhooks).where(
+                    webhooks.c.active.is_(True)))]
+                events = conn.execute(sa.select(outbox.c.id, outbox.c.event_type).where(
+                    outbox.c.fanned_out.is_(False)).order_by(outbox.c.id).limit(self.batch)).all()
+                for event in events:
+                    taken = conn.execute(outbox.update().where(
+                        outbox.c.id == event.id, outbox.c.fanned_out.is_(False)).values(
+                        fanned_out=True)).rowcount
+                    rows = [{"outbox_id": event.id, "webhook_id": hook.id, "attempt": 1,
+                             "outcome": "queued", "at": now, "next_attempt_at": now}
+                            for hook in hooks if hook.wants(event.event_type)]
+                    if taken and rows:
+                        conn.execute(deliveries.insert(), rows)
+            if len(events) < self.batch:
+                return
 
     def _claim(self, row: Any, now: dt.datetime) -> int | None:
         """Take a due delivery (compare-and-set, so concurrent dispatchers never share one)."""

@@ -15,6 +15,7 @@ from loyalist.cli import risk  # noqa: F401
 from loyalist.cli import tasks  # noqa: F401
 from loyalist.cli import metrics  # noqa: F401
 from loyalist.cli import program  # noqa: F401
+from loyalist.cli import clv  # noqa: F401
 from loyalist.cli.output import app
 
 __all__ = ["app", "main"]

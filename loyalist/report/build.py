@@ -10,6 +10,7 @@ from typing import Any
 from loyalist.data.views import tables
 from loyalist.metrics import headline, orders_by_month
 from loyalist.report.charts import bar_chart
+from loyalist.report.clv import clv_sections
 from loyalist.report.html import Section, absent, card, page
 from loyalist.report.metrics import metric_sections
 from loyalist.report.segments import segment_sections
@@ -33,6 +34,7 @@ def build_report(workspace: Workspace, out: Path | None = None,
         metric_part = metric_sections(backend, t)
         segment_part = segment_sections(backend, t, day)
         survey_part = survey_sections(backend, t)
+        clv_part = clv_sections(backend, t, day)
     sections = [_headline_section(head)]
     if len(monthly):
         labels = [m.strftime("%Y-%m") for m in monthly["month"]]
@@ -47,6 +49,7 @@ def build_report(workspace: Workspace, out: Path | None = None,
                                "Import orders (`loyalist import orders FILE`)."))
     sections.extend(metric_part)
     sections.extend(segment_part)
+    sections.extend(clv_part)
     sections.extend(survey_part)
     subtitle = f"Workspace {workspace.path} · generated {datetime.now():%Y-%m-%d %H:%M}"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -93,3 +93,66 @@ def line_chart(xs: Sequence[float], ys: Sequence[float], *, title: str, x_label:
                      f'text-anchor="end" class="axis">{frac:.0%}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+PALETTE = ("#3b6ea8", "#d9822b", "#4c9a5b", "#a34f8f")
+
+
+def series_chart(xs: Sequence[float], series: dict[str, Sequence[float]], *, title: str,
+                 x_label: str, y_label: str, marker_x: float | None = None,
+                 x_ticks: Sequence[str] | None = None, width: int = 760,
+                 height: int = 280) -> str:
+    """Return an SVG chart of several named lines over shared x values, with a legend.
+
+    ``marker_x`` draws a dashed vertical line (e.g. the end of a calibration period);
+    ``x_ticks`` labels each x instead of the numbers.
+
+    Examples
+    --------
+    >>> svg = series_chart([1, 2, 3], {"actual": [1, 3, 6], "expected": [1, 2.5, 6.5]},
+    ...                    title="t", x_label="week", y_label="purchases")
+    >>> svg.count("<path"), "expected" in svg
+    (2, True)
+    """
+    left, bottom, top, right = 64, 42, 28, 16
+    pw, ph = width - left - right, height - top - bottom
+    lo_x, hi_x = float(min(xs)), float(max(xs))
+    span_x = (hi_x - lo_x) or 1.0
+    peak = max([float(v) for ys in series.values() for v in ys] + [1e-12])
+
+    def at(x: float, y: float) -> str:
+        return f"{left + pw * (x - lo_x) / span_x:.1f},{top + ph * (1 - y / peak):.1f}"
+
+    parts = [
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} '
+        f'{height}" width="100%" xmlns="http://www.w3.org/2000/svg">',
+        f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#ccc"/>',
+        f'<text x="{left + pw / 2}" y="{height - 8}" text-anchor="middle" class="axis">'
+        f"{escape(x_label)}</text>",
+        f'<text x="14" y="{top + ph / 2}" text-anchor="middle" class="axis" '
+        f'transform="rotate(-90 14 {top + ph / 2})">{escape(y_label)}</text>',
+    ]
+    for i, (name, ys) in enumerate(series.items()):
+        colour = PALETTE[i % len(PALETTE)]
+        path = " L".join(at(float(x), float(y)) for x, y in zip(xs, ys, strict=True))
+        parts.append(f'<path d="M{path}" fill="none" stroke="{colour}" stroke-width="2">'
+                     f"<title>{escape(name)}</title></path>")
+        parts.append(f'<rect x="{left + 8 + 130 * i}" y="8" width="12" height="4" '
+                     f'fill="{colour}"/><text x="{left + 24 + 130 * i}" y="14" class="axis">'
+                     f"{escape(name)}</text>")
+    if marker_x is not None:
+        mx = left + pw * (marker_x - lo_x) / span_x
+        parts.append(f'<line x1="{mx:.1f}" y1="{top}" x2="{mx:.1f}" y2="{top + ph}" '
+                     'stroke="#888" stroke-dasharray="4 4"/>')
+    for frac in (0.5, 1.0):
+        parts.append(f'<text x="{left - 6}" y="{top + ph * (1 - frac) + 4:.1f}" '
+                     f'text-anchor="end" class="axis">{peak * frac:,.3g}</text>')
+    every = max(1, len(xs) // 12)
+    for i, x in enumerate(xs):
+        if i % every == 0:
+            label = x_ticks[i] if x_ticks else f"{float(x):g}"
+            parts.append(f'<text x="{left + pw * (float(x) - lo_x) / span_x:.1f}" '
+                         f'y="{top + ph + 16}" text-anchor="middle" class="axis">'
+                         f"{escape(label)}</text>")
+    parts.append("</svg>")
+    return "".join(parts)

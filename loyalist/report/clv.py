@@ -1,0 +1,145 @@
+"""Report sections for customer lifetime value.
+
+CLV distribution, P(alive) and expected-purchase matrices, calibration against holdout, and
+tracking of cumulative repeat purchases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from loyalist.clv.workflow import (
+    ClvFit,
+    fit_clv,
+    load_clv,
+    predict_customers,
+    restore,
+)
+from loyalist.errors import LoyalistError
+from loyalist.report.charts import bar_chart, series_chart
+from loyalist.report.html import Section, absent, card
+from loyalist.report.tables import heat_grid
+
+CLV_BINS = [0, 10, 25, 50, 100, 250, 500, 1000, np.inf]
+FILL = "Import orders with customer ids (`loyalist import orders FILE`), then `loyalist clv fit`."
+
+
+def clv_results(backend: Any, t: dict[str, ir.Table],
+                as_of: dt.date | None) -> tuple[ClvFit, pd.DataFrame, str] | None:
+    """The stored CLV fit and predictions, or a BG/NBD fit made now.
+
+    A fit made for the report checks itself on the last third of the data (holdout). ``None``
+    when there are no orders to fit.
+    """
+    stored = load_clv(backend)
+    if "clv_models" in stored and len(stored["clv_models"]):
+        fit = restore(stored["clv_models"].iloc[-1].to_dict(), stored["clv_predictions"])
+        fit.holdout = stored.get("clv_holdout", pd.DataFrame())
+        fit.tracking = stored.get("clv_tracking", pd.DataFrame())
+        return fit, stored["clv_predictions"], "the model stored by `loyalist clv fit`"
+    if as_of is None:
+        return None
+    first = backend.execute(t["orders"].ordered_at.min())
+    start = pd.Timestamp(first).date()
+    calibration_end = start + (as_of - start) * 2 // 3 if (as_of - start).days > 60 else None
+    try:
+        fit = fit_clv(backend, t, observation_end=as_of, calibration_end=calibration_end)
+    except LoyalistError:
+        return None
+    return fit, predict_customers(fit), "a BG/NBD model fitted for this report"
+
+
+def clv_sections(backend: Any, t: dict[str, ir.Table], as_of: dt.date | None) -> list[Section]:
+    """CLV distribution, P(alive) and expected-purchase matrices, holdout and tracking."""
+    found = clv_results(backend, t, as_of)
+    if found is None:
+        return [absent("Customer lifetime value", FILL)]
+    fit, predictions, source = found
+    sections = [_distribution(predictions, fit, source), _matrix(fit, "alive"),
+                _matrix(fit, "purchases")]
+    if not fit.holdout.empty:
+        sections.append(_holdout(fit))
+    if not fit.tracking.empty:
+        sections.append(_tracking(fit))
+    return sections
+
+
+def _distribution(pred: pd.DataFrame, fit: ClvFit, source: str) -> Section:
+    clv = pred["clv"].dropna()
+    if clv.empty:
+        return Section("Customer lifetime value", "<p>Too few repeat purchases to fit spend.</p>")
+    counts = pd.cut(clv, CLV_BINS, right=False).value_counts(sort=False)
+    labels = [f"{b:g}+" if np.isinf(e) else f"{b:g}-{e:g}"
+              for b, e in zip(CLV_BINS[:-1], CLV_BINS[1:], strict=True)]
+    cards = [card("Average CLV, 12 months", f"{clv.mean():,.2f}"),
+             card("Expected revenue, 12 months", f"{clv.sum():,.0f}"),
+             card("Likely still active", f"{(pred['p_alive'] > 0.5).mean():.1%}")]
+    body = (f'<div class="cards">{"".join(cards)}</div>'
+            + bar_chart(labels, [float(v) for v in counts], title="Customers by 12-month CLV"))
+    return Section("Customer lifetime value", body,
+                   f"CLV: discounted (1 % a month) expected spend over the next 12 months, from "
+                   f"{source} ({type(fit.model).__name__} for purchases, Gamma-Gamma for spend per "
+                   f"purchase), fitted on orders up to {fit.observation_end}. Bars: customers per "
+                   "CLV band. 'Likely still active': P(alive) above 50 %.")
+
+
+def _matrix(fit: ClvFit, what: str) -> Section:
+    s = fit.summary
+    age = float(s["T"].max())
+    top = int(min(max(float(s.frequency.quantile(0.99)), 5.0), 30.0))
+    freqs = list(range(top + 1))
+    cols = [round(age * k / 8, 1) for k in range(9)]
+    x = np.repeat(np.array(freqs, dtype=float), len(cols))
+    t_x = np.tile(np.array(cols), len(freqs))
+    t_x = np.where(x > 0, t_x, 0.0)
+    if what == "alive":
+        values = fit.model.conditional_probability_alive(x, t_x, age)
+        title, text = "P(alive) by frequency and recency", "{:.0%}"
+        caption = ("Probability that a customer is still active, for a customer first seen "
+                   f"{age:.0f} {fit.unit} ago, by repeat purchases (rows) and time of the last "
+                   "purchase after the first (columns): frequent buyers who have not bought for "
+                   "a while are the likeliest to have gone.")
+    else:
+        values = fit.model.conditional_expected_number_of_purchases_up_to_time(
+            52 if fit.unit == "W" else 365, x, t_x, age)
+        title, text = "Expected purchases next year by frequency and recency", "{:.2f}"
+        caption = ("Expected number of purchases in the next 12 months for the same grid of "
+                   "customers (frequency rows, recency columns).")
+    cells = {(f, c): (float(v), text.format(float(v)))
+             for (f, c), v in zip(zip(x.astype(int), t_x, strict=True), values, strict=True)}
+    cells.update({(0, c): cells[(0, 0.0)] for c in cols})
+    grid = heat_grid("repeat purchases", f"recency ({fit.unit})", freqs, cols, cells)
+    return Section(title, grid, caption)
+
+
+def _holdout(fit: ClvFit) -> Section:
+    h = fit.holdout
+    chart = series_chart(list(range(len(h))), {"actual": list(h.actual),
+                                              "predicted": list(h.predicted)},
+                         title="Holdout purchases", x_label="repeat purchases in calibration",
+                         y_label="mean purchases in holdout",
+                         x_ticks=[str(v) for v in h.frequency_cal])
+    return Section("Calibration vs holdout", chart,
+                   f"The model fitted on orders up to {fit.calibration_end} predicts each "
+                   "customer's purchases in the period after it; lines: mean actual and mean "
+                   "predicted purchases, grouped by repeat purchases in the calibration period.")
+
+
+def _tracking(fit: ClvFit) -> Section:
+    tr = fit.tracking
+    cal = tr[tr.calibration]
+    marker = float(cal.period.max()) if len(cal) else None
+    chart = series_chart(list(tr.period), {"actual": list(tr.actual),
+                                           "expected": list(tr.expected)},
+                         title="Cumulative repeat purchases",
+                         x_label=f"{'weeks' if fit.unit == 'W' else 'days'} since the first order",
+                         y_label="repeat purchases", marker_x=marker)
+    return Section("Tracking cumulative repeat purchases", chart,
+                   "Cumulative repeat purchases of the customers acquired in the calibration "
+                   "period, actual and as the model expects; the dashed line is the end of "
+                   "the calibration period: to its right the model forecasts.")

@@ -28,6 +28,8 @@ from typing import Literal
 import ibis
 import ibis.expr.types as ir
 
+from loyalist.errors import InputError
+
 Unit = Literal["D", "W"]
 Merge = Literal["day", "period"]
 _DAYS: dict[str, float] = {"D": 1.0, "W": 7.0}
@@ -35,9 +37,9 @@ _DAYS: dict[str, float] = {"D": 1.0, "W": 7.0}
 
 def _check(unit: str, merge: str) -> None:
     if unit not in _DAYS:
-        raise ValueError(f"unit must be 'D' (days) or 'W' (weeks), got {unit!r}")
+        raise InputError(f"unit must be 'D' (days) or 'W' (weeks), got {unit!r}")
     if merge not in ("day", "period"):
-        raise ValueError(f"merge must be 'day' or 'period', got {merge!r}")
+        raise InputError(f"merge must be 'day' or 'period', got {merge!r}")
 
 
 def _day(value: dt.date | dt.datetime | str) -> dt.date:
@@ -174,7 +176,7 @@ def calibration_holdout(orders: ir.Table, *, calibration_end: dt.date | dt.datet
     _check(unit, merge)
     cal_end, obs_end = _day(calibration_end), _day(observation_end)
     if obs_end <= cal_end:
-        raise ValueError(f"observation_end ({obs_end}) must be after calibration_end ({cal_end})")
+        raise InputError(f"observation_end ({obs_end}) must be after calibration_end ({cal_end})")
     cal = rfm_summary(orders, observation_end=cal_end, unit=unit, customer_col=customer_col,
                       time_col=time_col, amount_col=amount_col, merge=merge)
     cal = cal.rename(frequency_cal="frequency", recency_cal="recency", T_cal="T",

@@ -50,27 +50,40 @@ class GammaGamma(BaseModel):
             raise InputError("no customer has a repeat purchase with a positive value",
                              column="monetary_value")
         data, w = compress({"x": x[keep], "m": m[keep]}, w[keep])
+        ux, inverse = np.unique(data["x"], return_inverse=True)
+        data["ux"], data["inv"] = ux, inverse.astype(np.float64)
+        data["log_m"] = np.log(data["m"])
         return self._fit(data, w)
 
     def _start(self, data: Data, weights: Array) -> Array:
         return np.array([1.0, 1.0, float(np.average(data["m"], weights=weights))])
 
+    @staticmethod
+    def _per_x(p: float, q: float, data: Data) -> tuple[Array, Array]:
+        """Terms that depend on the frequency only, computed once per distinct frequency."""
+        ux = data["ux"]
+        return ux, gammaln(p * ux + q) - gammaln(p * ux) + p * ux * np.log(ux)
+
     def _loglik(self, params: Array, data: Data) -> Array:
         p, q, g = params
         x, m = data["x"], data["m"]
+        _, per_x = self._per_x(p, q, data)
         px = p * x
-        return (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g)
-                + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(g + m * x))
+        return (per_x[data["inv"].astype(np.intp)] - gammaln(q) + q * np.log(g)
+                + (px - 1) * data["log_m"] - (px + q) * np.log(g + m * x))
 
     def _gradient(self, params: Array, data: Data, weights: Array) -> Array:
         p, q, g = params
         x, m = data["x"], data["m"]
-        px = p * x
+        ux = data["ux"]
+        ux_w = np.bincount(data["inv"].astype(np.intp), weights=weights, minlength=len(ux))
         log_gmx = np.log(g + m * x)
-        d_p = x * (digamma(px + q) - digamma(px) + np.log(m) + np.log(x) - log_gmx)
-        d_q = digamma(px + q) - digamma(q) + np.log(g) - log_gmx
-        d_g = q / g - (px + q) / (g + m * x)
-        return np.array([np.dot(weights, d_p), np.dot(weights, d_q), np.dot(weights, d_g)])
+        d_p = (np.dot(ux_w, ux * (digamma(p * ux + q) - digamma(p * ux) + np.log(ux)))
+               + np.dot(weights, x * (data["log_m"] - log_gmx)))
+        d_q = (np.dot(ux_w, digamma(p * ux + q)) - weights.sum() * (digamma(q) - np.log(g))
+               - np.dot(weights, log_gmx))
+        d_g = weights.sum() * q / g - np.dot(weights, (p * x + q) / (g + m * x))
+        return np.array([d_p, d_q, d_g])
 
     def conditional_expected_average_profit(self, frequency: Any = None,
                                             monetary_value: Any = None) -> Array:

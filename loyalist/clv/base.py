@@ -127,8 +127,17 @@ class BaseModel:
             penalty = self.penalizer_coef * float(np.sum(p ** 2))
             return -(ll - penalty) / total if math.isfinite(ll) else 1e100
 
+        combined = getattr(self, "_value_and_gradient", None)
+
         def f_and_grad(log_params: Array) -> tuple[float, Array]:
             p = np.exp(log_params)
+            if combined is not None:
+                with np.errstate(all="ignore"):
+                    ll, grad_ll = combined(p, data, weights)
+                if math.isfinite(ll) and np.all(np.isfinite(grad_ll)):
+                    penalty = self.penalizer_coef * float(np.sum(p ** 2))
+                    grad_ll = grad_ll - 2 * self.penalizer_coef * p
+                    return -(ll - penalty) / total, -(grad_ll * p) / total
             value = f(log_params)
             with np.errstate(all="ignore"):
                 grad = self._gradient(p, data, weights)

@@ -19,9 +19,17 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, log_expit
+from scipy.special import betaln, digamma, gammaln, hyp2f1, log_expit
 
-from loyalist.clv.base import Array, BaseModel, Data, as_array, broadcast, compress
+from loyalist.clv.base import (
+    Array,
+    BaseModel,
+    Data,
+    as_array,
+    broadcast,
+    compress,
+    group_index,
+)
 from loyalist.errors import InputError
 
 
@@ -54,6 +62,9 @@ class BetaGeo(BaseModel):
         data, w = compress({"x": x, "t_x": t_x, "T": t}, weights)
         ux, inverse = np.unique(data["x"], return_inverse=True)
         data["ux"], data["inv"] = ux, inverse.astype(np.float64)
+        # ages repeat (one per first-purchase day): their logs are taken once per distinct age
+        first, groups = group_index(data, ["T"])
+        data["fa"], data["ia"] = first.astype(np.float64), groups.astype(np.float64)
         return data, w
 
     def _start(self, data: Data, weights: Array) -> Array:
@@ -61,54 +72,62 @@ class BetaGeo(BaseModel):
         scale = float(np.average(data["T"], weights=weights)) or 1.0
         return np.array([1.0, max(scale / 10, 0.1), 1.0, 1.0])
 
-    def _parts(self, p: Array, data: Data) -> tuple[Array, Array, Array]:
-        """Per row: the x-only terms, log of the first term, log-odds of the second."""
+    def _rows(self, p: Array, data: Data) -> dict[str, Array]:
+        """Per-row pieces shared by the likelihood and its gradient."""
+        r, alpha, a, b = p
+        shift = 1.0 if self.modified else 0.0
+        ux, ix = data["ux"], data["inv"].astype(np.intp)
+        ages = data["T"][data["fa"].astype(np.intp)]
+        ia = data["ia"].astype(np.intp)
+        la = np.log(alpha + ages)[ia]
+        diff = la - np.log(alpha + data["t_x"])
+        with np.errstate(divide="ignore"):
+            # log a/(b+x+s-1); a BG/NBD customer without repeat purchases cannot have left
+            cx = np.log(a) - np.log(np.where(ux + shift > 0, b + ux + shift - 1.0, 1.0))
+        if not self.modified:
+            cx = np.where(ux > 0, cx, -np.inf)
+        odds = cx[ix] + (r + data["x"]) * diff
+        soft = np.logaddexp(0.0, odds)
+        return {"la": la, "diff": diff, "soft": soft, "share": np.exp(odds - soft),
+                "inv_age": (1.0 / (alpha + ages))[ia]}
+
+    def _x_terms(self, p: Array, data: Data) -> Array:
         r, alpha, a, b = p
         ux = data["ux"]
-        idx = data["inv"].astype(np.intp)
         shift = 1.0 if self.modified else 0.0
-        const_u = (gammaln(r + ux) - gammaln(r) + r * np.log(alpha)
-                   + betaln(a, b + ux + shift) - betaln(a, b))
-        x, t_x, t = data["x"], data["t_x"], data["T"]
-        log_at = np.log(alpha + t)
-        first = -(r + x) * log_at
-        odds = (np.log(a) - np.log(b + x + shift - 1.0 + self._mbg_offset(x))
-                + (r + x) * (log_at - np.log(alpha + t_x)))
-        if not self.modified:
-            odds = np.where(x > 0, odds, -np.inf)
-        return const_u[idx], first, odds
-
-    @staticmethod
-    def _mbg_offset(x: Array) -> Array:
-        # BG/NBD: log(b + x - 1) is only used where x > 0; avoid log(b - 1) warnings at x = 0
-        return np.where(x > 0, 0.0, 1.0)
+        return (gammaln(r + ux) - gammaln(r) + r * np.log(alpha)
+                + betaln(a, b + ux + shift) - betaln(a, b))
 
     def _loglik(self, params: Array, data: Data) -> Array:
-        const, first, odds = self._parts(params, data)
-        return const + first + np.logaddexp(0.0, odds)
+        rows = self._rows(params, data)
+        const = self._x_terms(params, data)[data["inv"].astype(np.intp)]
+        return const - (params[0] + data["x"]) * rows["la"] + rows["soft"]
 
-    def _gradient(self, params: Array, data: Data, weights: Array) -> Array:
+    def _value_and_gradient(self, params: Array, data: Data,
+                            weights: Array) -> tuple[float, Array]:
         r, alpha, a, b = params
-        ux = data["ux"]
-        idx = data["inv"].astype(np.intp)
         shift = 1.0 if self.modified else 0.0
-        _, _, odds = self._parts(params, data)
-        share = expit(odds)  # weight of the second term
-        x, t_x, t = data["x"], data["t_x"], data["T"]
-        log_at, log_atx = np.log(alpha + t), np.log(alpha + t_x)
-        ux_w = np.bincount(idx, weights=weights, minlength=len(ux))
-        b_row = b + x + shift - 1.0 + self._mbg_offset(x)
-        d_r = (np.dot(ux_w, digamma(r + ux) - digamma(r)) + weights.sum() * np.log(alpha)
-               + np.dot(weights, -log_at + share * (log_at - log_atx)))
-        d_alpha = (weights.sum() * r / alpha
-                   + np.dot(weights, -(r + x) / (alpha + t)
-                            + share * (r + x) * (1 / (alpha + t) - 1 / (alpha + t_x))))
-        d_a = (np.dot(ux_w, digamma(a + b) - digamma(a + b + ux + shift))
-               + np.dot(weights, share) / a)
+        rows = self._rows(params, data)
+        ux, ix = data["ux"], data["inv"].astype(np.intp)
+        ux_w = np.bincount(ix, weights=weights, minlength=len(ux))
+        wx = weights * data["x"]
+        total = float(weights.sum())
+        ws = weights * rows["share"]
+        value = (float(np.dot(ux_w, self._x_terms(params, data)))
+                 - r * float(np.dot(weights, rows["la"])) - float(np.dot(wx, rows["la"]))
+                 + float(np.dot(weights, rows["soft"])))
+        share_x = np.bincount(ix, weights=ws, minlength=len(ux))
+        rx_w = r * weights + wx
+        d_r = (np.dot(ux_w, digamma(r + ux) - digamma(r)) + total * np.log(alpha)
+               - np.dot(weights, rows["la"]) + np.dot(ws, rows["diff"]))
+        d_alpha = (total * r / alpha - np.dot(rx_w - r * ws - wx * rows["share"],
+                                              rows["inv_age"])
+                   - np.dot(r * ws + wx * rows["share"], 1.0 / (alpha + data["t_x"])))
+        d_a = np.dot(ux_w, digamma(a + b) - digamma(a + b + ux + shift)) + ws.sum() / a
+        denominator = np.where(ux + shift > 0, b + ux + shift - 1.0, 1.0)
         d_b = (np.dot(ux_w, digamma(b + ux + shift) - digamma(a + b + ux + shift)
-                      - digamma(b) + digamma(a + b))
-               - np.dot(weights, share / b_row))
-        return np.array([d_r, d_alpha, d_a, d_b])
+                      - digamma(b) + digamma(a + b)) - np.dot(share_x, 1.0 / denominator))
+        return value, np.array([d_r, d_alpha, d_a, d_b])
 
     # -- predictions ----------------------------------------------------------------------
     def _odds(self, x: Array, t_x: Array, t: Array) -> Array:
@@ -186,7 +205,3 @@ class ModifiedBetaGeo(BetaGeo):
     """
 
     modified: ClassVar[bool] = True
-
-    @staticmethod
-    def _mbg_offset(x: Array) -> Array:
-        return np.zeros_like(x)

@@ -31,6 +31,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
+from loyalist.errors import InputError
 from loyalist.metrics.buckets import month_number, month_number_of
 from loyalist.segments.dates import as_date, end_of_day
 
@@ -103,7 +104,7 @@ def ltv_cac(orders: ir.Table, customers: ir.Table, marketing_spend: ir.Table, *,
     """  # noqa: E501
     day = as_date(as_of)
     if not 0 < gross_margin <= 1:
-        raise ValueError(f"gross_margin must be in (0, 1], got {gross_margin}")
+        raise InputError(f"gross_margin must be in (0, 1], got {gross_margin}")
     acq = _acquired(customers, day)
     rev = acq.left_join(_revenue(orders, refunds, day), "customer_id").drop("customer_id_right")
     per = rev.group_by("channel").aggregate(

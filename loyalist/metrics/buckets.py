@@ -14,6 +14,8 @@ from typing import Literal
 import ibis
 import ibis.expr.types as ir
 
+from loyalist.errors import InputError
+
 Period = Literal["day", "week", "month"]
 PERIODS: tuple[str, ...] = ("day", "week", "month")
 
@@ -21,7 +23,7 @@ PERIODS: tuple[str, ...] = ("day", "week", "month")
 def check_period(period: str) -> None:
     """Raise ``ValueError`` unless ``period`` is day, week or month."""
     if period not in PERIODS:
-        raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
+        raise InputError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
 
 
 def bucket_start(ts: ir.TimestampValue, period: str) -> ir.DateValue:

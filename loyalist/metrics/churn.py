@@ -20,6 +20,7 @@ from typing import Literal
 import ibis
 import ibis.expr.types as ir
 
+from loyalist.errors import InputError
 from loyalist.metrics.churn_subscriptions import window_churn, windows
 from loyalist.metrics.periods import AsOf, check_choice, check_positive, day_of, period_index
 
@@ -48,7 +49,7 @@ def monthly_churn(orders: ir.Table, *, as_of: AsOf, inactive_days: int = 90) -> 
     ``as_of`` is a date or an Ibis date expression (e.g. the last order day).
     """
     if inactive_days < 31:
-        raise ValueError("inactive_days must be 31 or more (a month's churners must be at its "
+        raise InputError("inactive_days must be 31 or more (a month's churners must be at its "
                          "start)")
     d = _days(orders)
     last = day_of(as_of)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from loyalist.errors import InputError
+
 
 def customer_revenue(orders: ir.Table, refunds: ir.Table | None = None) -> ir.Table:
     """Revenue per identified customer (net of refunds when given)."""
@@ -45,7 +47,7 @@ def top_share(revenue: ir.Table, share: float = 0.2) -> ir.FloatingScalar:
     0.5
     """
     if not 0 < share <= 1:
-        raise ValueError(f"share must be in (0, 1], got {share}")
+        raise InputError(f"share must be in (0, 1], got {share}")
     t = _ranked(revenue)
     cutoff = (t.n.cast("float64") * share).ceil()
     return ibis.ifelse(t.rank <= cutoff, t.revenue, 0.0).sum() / t.total.max()

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 import ibis
 import ibis.expr.types as ir
 
+from loyalist.errors import InputError
 from loyalist.metrics.buckets import month_from_number, month_number, month_number_of
 from loyalist.segments.dates import as_date, end_of_day
 
@@ -89,7 +90,7 @@ def renewal_calendar(subscriptions: ir.Table, *, as_of: dt.date | str, months_ah
     """
     day = as_date(as_of)
     if months_ahead < 1 or default_term_months < 1 or any(v < 1 for v in (terms or {}).values()):
-        raise ValueError("months_ahead and every term must be 1 or more")
+        raise InputError("months_ahead and every term must be 1 or more")
     s = active_subscriptions(subscriptions, as_of=day)
     s = s.select(end=month_number(s.current_period_end),
                  term=_term(s.plan, terms or {}, default_term_months),

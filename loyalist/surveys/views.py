@@ -17,6 +17,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from loyalist.errors import InputError
+
 Z95 = 1.959963984540054
 
 
@@ -36,7 +38,7 @@ def nps_by_period(responses: ir.Table, customers: ir.Table | None = None, *,
     keys = ["month"]
     if by is not None:
         if customers is None:
-            raise ValueError("by= needs the customers table")
+            raise InputError("by= needs the customers table")
         c = customers.select("customer_id", group=customers[by].cast("string"))
         r = r.left_join(c, "customer_id").drop("customer_id_right")
         r = r.mutate(group=r.group.fill_null("(none)"))

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from loyalist import __version__
 from loyalist.access.keys import KeyStore
 from loyalist.api import errors
+from loyalist.api.analytics import router as analytics_router
 from loyalist.api.loyalty import router as loyalty_router
 from loyalist.api.ratelimit import RateLimiter
 from loyalist.api.routes import router as api_router
@@ -46,6 +47,7 @@ def create_app(settings: Settings, *, open_access: bool = False,
     app.state.public_limit = RateLimiter(public_limit) if public_limit else None
     errors.install(app)
     app.include_router(api_router)
+    app.include_router(analytics_router)
     app.include_router(survey_router)
     app.include_router(loyalty_router)
     app.include_router(web_router)

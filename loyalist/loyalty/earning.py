@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from loyalist.loyalty.program_schema import EarningRule, Limit, Program, Targeting
 from loyalist.loyalty.state import EntryRow
+
+Usage = Callable[[str, dt.datetime | None], tuple[int, int]]
+"""``(rule_id, since) -> (times, points)``: a rule's positive earns created at or after
+``since`` (``None``: ever), counted for its limit."""
 
 
 @dataclass(frozen=True)
@@ -58,21 +63,31 @@ def period_start(period: str, at: dt.datetime) -> dt.datetime | None:
             "month": day.replace(day=1), "year": day.replace(month=1, day=1)}.get(period)
 
 
-def capped(rule_id: str, limit: Limit | None, points: int, rows: list[EntryRow],
+def usage_of(rows: list[EntryRow]) -> Usage:
+    """A :data:`Usage` counting the entries ``rows``."""
+
+    def usage(rule_id: str, since: dt.datetime | None) -> tuple[int, int]:
+        used = [r.points for r in rows if r.kind == "earn" and r.rule_id == rule_id
+                and r.points > 0 and (since is None or r.created_at >= since)]
+        return len(used), sum(used)
+
+    return usage
+
+
+def capped(rule_id: str, limit: Limit | None, points: int, usage: Usage,
            at: dt.datetime) -> int:
     """``points`` cut to what the rule's limit still allows in the period holding ``at``.
 
-    Each rule's points are an entry of their own (``rule_id``), so limits count those entries.
+    Each rule's points are an entry of their own (``rule_id``), so limits count those entries;
+    ``usage`` is only asked about rules with a limit.
     """
     if limit is None:
         return points
-    start = period_start(limit.period, at)
-    used = [r for r in rows if r.kind == "earn" and r.rule_id == rule_id and r.points > 0
-            and (start is None or r.created_at >= start)]
-    if limit.max_times is not None and len(used) >= limit.max_times:
+    times, used = usage(rule_id, period_start(limit.period, at))
+    if limit.max_times is not None and times >= limit.max_times:
         return 0
     if limit.max_points is not None:
-        points = min(points, max(0, limit.max_points - sum(r.points for r in used)))
+        points = min(points, max(0, limit.max_points - used))
     return points
 
 
@@ -85,25 +100,25 @@ def rule_points(rule: EarningRule, amount_minor: int) -> int:
     return divide(amount_minor * rule.points, 100, rule.rounding)
 
 
-def order_points(program: Program, amount_minor: int, member: Member, rows: list[EntryRow],
+def order_points(program: Program, amount_minor: int, member: Member, usage: Usage,
                  at: dt.datetime) -> dict[str | None, int]:
     """Points per order rule that applies (rules with 0 points left out)."""
     out: dict[str | None, int] = {}
     for rule in program.rules_for("order"):
         if targets(rule.target, member, at):
-            points = capped(rule.id, rule.limit, rule_points(rule, amount_minor), rows, at)
+            points = capped(rule.id, rule.limit, rule_points(rule, amount_minor), usage, at)
             if points > 0:
                 out[rule.id] = points
     return out
 
 
-def event_points(program: Program, event: str, member: Member, rows: list[EntryRow],
+def event_points(program: Program, event: str, member: Member, usage: Usage,
                  at: dt.datetime) -> dict[str | None, int]:
     """Points per event rule of ``event`` that applies (0-point rules left out)."""
     out: dict[str | None, int] = {}
     for rule in program.rules_for("event", event):
         if targets(rule.target, member, at):
-            points = capped(rule.id, rule.limit, rule.points, rows, at)
+            points = capped(rule.id, rule.limit, rule.points, usage, at)
             if points > 0:
                 out[rule.id] = points
     return out

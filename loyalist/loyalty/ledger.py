@@ -37,19 +37,18 @@ from typing import Any
 import sqlalchemy as sa
 
 from loyalist.errors import InputError, NotFoundError
-from loyalist.loyalty import outbox, writes
+from loyalist.loyalty import derived, outbox, reconcile, writes
 from loyalist.loyalty.earning import Member, event_points, order_points
 from loyalist.loyalty.errors import REFUSALS, IdempotencyConflictError, RedemptionError
 from loyalist.loyalty.program_schema import EVENTS, Program
 from loyalist.loyalty.reads import StatementLine, load_state, statement, won_badges
+from loyalist.loyalty.reconcile import Mismatch
 from loyalist.loyalty.state import Balance, MemberState
 from loyalist.loyalty.tables import members, metadata, requests, reward_stock
 from loyalist.loyalty.tiers import TierStatus, tier_status
 from loyalist.loyalty.txn import lock_member, write_transaction
 
 Action = Callable[[writes.Context], dict[str, Any]]
-_STORED = sa.select(requests.c.fingerprint, requests.c.response).where(
-    requests.c.key == sa.bindparam("key"))
 _STORE = requests.insert()
 
 
@@ -121,6 +120,7 @@ class Ledger:
         metadata.create_all(self.engine)
         outbox.ensure_schema(self.engine)
         with write_transaction(self.engine) as conn:
+            reconcile.upgrade(conn)
             stocked = set(conn.execute(sa.select(reward_stock.c.reward_id)).scalars())
             for reward in self.program.rewards:
                 if reward.stock is not None and reward.id not in stocked:
@@ -163,7 +163,7 @@ class Ledger:
 
         def action(ctx: writes.Context) -> dict[str, Any]:
             by_rule: dict[str | None, int] = {**order_points(
-                self.program, minor, ctx.member, ctx.state.rows, ctx.at)} or {None: 0}
+                self.program, minor, ctx.member, ctx.usage(), ctx.at)} or {None: 0}
             return {"points": writes.post_earn(
                 ctx, by_rule, reference=order_id, reason="order", amount_minor=minor,
                 available_at=ctx.at + dt.timedelta(days=self.program.pending_days))}
@@ -181,7 +181,7 @@ class Ledger:
 
         def action(ctx: writes.Context) -> dict[str, Any]:
             by_rule: dict[str | None, int] = {**event_points(
-                self.program, event, ctx.member, ctx.state.rows, ctx.at)} or {None: 0}
+                self.program, event, ctx.member, ctx.usage(), ctx.at)} or {None: 0}
             return {"points": writes.post_earn(ctx, by_rule, reference=reference, reason=event,
                                                available_at=ctx.at)}
 
@@ -278,6 +278,12 @@ class Ledger:
             return conn.execute(sa.select(reward_stock.c.remaining).where(
                 reward_stock.c.reward_id == reward_id)).scalar()
 
+    def reconcile(self, member_id: str | None = None) -> list[Mismatch]:
+        """Derived rows (lots left, debts, running totals, tier items) that differ from the
+        values recomputed from the entries, for one member or all; ``[]`` when all agree."""
+        with self.engine.connect() as conn:
+            return reconcile.reconcile(conn, member_id)
+
     def member_ids(self) -> list[str]:
         """Every member with a profile."""
         with self.engine.connect() as conn:
@@ -310,43 +316,41 @@ class Ledger:
 
     def _once(self, conn: sa.Connection, op: str, member_id: str, key: str, fingerprint: str,
               at: dt.datetime, action: Action) -> tuple[dict[str, Any], bool]:
-        profile = lock_member(conn, member_id, at)
-        stored = conn.execute(_STORED, {"key": key}).first()
-        if stored is not None:
-            if stored.fingerprint != fingerprint:
+        locked = derived.lock(conn, member_id, key, at)
+        if locked.stored is not None:
+            if locked.stored[0] != fingerprint:
                 raise IdempotencyConflictError(
                     f"idempotency key {key!r} was used for a different request", key=key)
-            return dict(stored.response), True
-        state = load_state(conn, member_id, self.program.expiry)
-        tier = tier_status(state.rows, self.program, at).tier \
-            if self.program.tiers.levels else None
-        ctx = writes.Context(conn, self.program, key, at,
-                             Member(member_id, profile.joined_at, profile.segment, tier), state)
-        before = state.balance(at)
+            return locked.stored[1], True
+        program = self.program
+        state = derived.open_state(conn, member_id, program, at, expired=op == "expire")
+        tiers = derived.tier_view(conn, member_id, program, at, locked.summary) \
+            if program.tiers.levels else None
+        tier = tiers.status(at).tier if tiers is not None else None
+        ctx = writes.Context(conn, program, key, at,
+                             Member(member_id, locked.joined_at, locked.segment, tier), state,
+                             locked.summary, tiers)
         try:
             result = action(ctx)
         except RedemptionError as exc:  # refused before anything was written
             response: dict[str, Any] = {"error": exc.to_dict()}
         else:
-            response = self._response(ctx, op, result, before, tier)
+            response = self._response(ctx, op, result, tier)
         conn.execute(_STORE, {"key": key, "member_id": member_id, "op": op,
                               "fingerprint": fingerprint, "response": response, "created_at": at})
         return response, False
 
     def _response(self, ctx: writes.Context, op: str, result: dict[str, Any],
-                  before: Balance, tier: str | None) -> dict[str, Any]:
+                  tier: str | None) -> dict[str, Any]:
+        ctx.changes.flush_rows(ctx.conn)
         won: list[str] = []
-        if op in ("spend", "redeem", "expire"):  # no tier or badge moves on these
-            available, pending = before.available + min(0, result["points"]), before.pending
-            if op == "expire":
-                available = before.available
-        else:
-            state, tier, won = writes.follow_up(ctx, tier)
-            after = state.balance(ctx.at)
-            available, pending = after.available, after.pending
+        if op not in ("spend", "redeem", "expire"):  # no tier or badge moves on these
+            tier, won = writes.follow_up(ctx, tier)
+        after = writes.after_state(ctx).balance(ctx.at)
+        ctx.changes.flush_events(ctx.conn)
         return {"key": ctx.key, "op": op, "member_id": ctx.member.member_id,
                 "points": result["points"], "entry_ids": list(ctx.entry_ids),
-                "available": available, "pending": pending, "tier": tier,
+                "available": after.available, "pending": after.pending, "tier": tier,
                 "written_off": result.get("written_off", 0),
                 "reward_id": result.get("reward_id"), "badges": won}
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from loyalist.errors import InputError, NotFoundError
 
@@ -76,6 +77,9 @@ deliveries = sa.Table(
 )
 
 _KEY_USED = sa.select(outbox.c.id).where(outbox.c.key == sa.bindparam("key")).limit(1)
+# Engines that can skip a duplicate key in the insert itself (one statement for many events).
+_INSERT_NEW = {"sqlite": sqlite.insert(outbox).on_conflict_do_nothing(),
+               "postgresql": postgresql.insert(outbox).on_conflict_do_nothing()}
 
 HttpPost = Callable[[str, bytes, dict[str, str]], int]
 """Send ``body`` to a URL with headers and return the HTTP status; raise ``OSError`` on failure."""
@@ -109,6 +113,10 @@ def emit(conn: sa.Connection, event_type: str, payload: dict[str, Any], *, key: 
     ...     conn.execute(sa.select(sa.func.count()).select_from(outbox)).scalar()
     1
     """
+    emit_many(conn, [(event_type, payload, key)])
+
+
+def _row(event_type: str, payload: dict[str, Any], key: str, now: dt.datetime) -> dict[str, Any]:
     if not event_type or len(event_type) > 100:
         raise InputError("an event type needs 1 to 100 characters", event_type=event_type)
     if not key or len(key) > 200:
@@ -117,11 +125,23 @@ def emit(conn: sa.Connection, event_type: str, payload: dict[str, Any], *, key: 
         json.dumps(payload, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise InputError(f"event payload is not JSON: {exc}", event_type=event_type) from exc
-    if conn.execute(_KEY_USED, {"key": key}).first() is not None:
-        return
-    conn.execute(outbox.insert(), {
-        "event_id": "evt_" + secrets.token_hex(10), "key": key, "event_type": event_type,
-        "payload": payload, "created_at": utcnow(), "fanned_out": False})
+    return {"event_id": "evt_" + secrets.token_hex(10), "key": key, "event_type": event_type,
+            "payload": payload, "created_at": now, "fanned_out": False}
+
+
+def emit_many(conn: sa.Connection, events: list[tuple[str, dict[str, Any], str]]) -> None:
+    """Record ``(event_type, payload, key)`` events in one statement; a used key is skipped."""
+    now = utcnow()
+    first: dict[str, dict[str, Any]] = {}
+    for kind, payload, key in events:
+        first.setdefault(key, _row(kind, payload, key, now))
+    rows = list(first.values())
+    insert = _INSERT_NEW.get(conn.dialect.name)
+    if insert is None:  # any other engine: look each key up first
+        rows = [r for r in rows if conn.execute(_KEY_USED, {"key": r["key"]}).first() is None]
+        insert = outbox.insert()
+    if rows:
+        conn.execute(insert, rows)
 
 
 def sign(secret: str, body: bytes, timestamp: int) -> str:

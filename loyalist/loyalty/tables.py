@@ -3,6 +3,12 @@
 ``loyalty_entries`` is append-only: rows are inserted, never updated or deleted (the one
 exception is an earn's ``lot_id``, set to its own id in the transaction that inserts it).
 Balances are derived from entries and allocations at read time.
+
+Writes do not re-read a member's history: they read *derived* rows kept in the same transaction
+as the entries that change them, and :meth:`Ledger.reconcile` recomputes every one of them from
+the entries. ``loyalty_lots`` holds each lot's points left (and each debt's points still owed),
+``loyalty_balances`` a member's running totals and ``loyalty_tier_items`` the dated values that
+tiers count. None of them is a source of truth: they can be dropped and rebuilt from entries.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ entries = sa.Table(
     sa.CheckConstraint("kind in ('earn', 'spend', 'expire', 'clawback', 'adjust')",
                        name="ck_loyalty_entries_kind"),
     sa.Index("ix_loyalty_entries_member", "member_id", "id"),
+    sa.Index("ix_loyalty_entries_reference", "member_id", "reference"),
+    sa.Index("ix_loyalty_entries_rule", "member_id", "rule_id", "created_at"),
 )
 
 # Which lot paid for which negative entry (spend, clawback, expire, negative adjust, and the
@@ -79,3 +87,49 @@ badges = sa.Table(
     sa.Column("won_at", sa.DateTime, nullable=False),
     sa.Column("key", sa.String(200), nullable=False),
 )
+
+
+# Derived: one row per lot (an earn or positive adjustment: ``remaining`` points left) and per
+# negative entry not fully covered (``debt``: ``remaining`` points still owed). Spends read only
+# the rows with points left, through the partial index.
+lots = sa.Table(
+    "loyalty_lots", metadata,
+    sa.Column("lot_id", sa.Integer, sa.ForeignKey("loyalty_entries.id"), primary_key=True),
+    sa.Column("member_id", sa.String(200), nullable=False),
+    sa.Column("debt", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("available_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=True),
+    sa.Column("reference", sa.String(200), nullable=True),
+    sa.Column("remaining", sa.BigInteger, nullable=False),
+    sa.CheckConstraint("remaining >= 0", name="ck_loyalty_lots_remaining"),
+    sa.Index("ix_loyalty_lots_open", "member_id", "created_at", "lot_id",
+             sqlite_where=sa.text("remaining > 0"), postgresql_where=sa.text("remaining > 0")),
+)
+
+# Derived: a member's running totals (one row per member, written with every entry).
+balances = sa.Table(
+    "loyalty_balances", metadata,
+    sa.Column("member_id", sa.String(200), sa.ForeignKey("loyalty_members.member_id"),
+              primary_key=True),
+    sa.Column("total", sa.BigInteger, nullable=False),  # sum of entries
+    sa.Column("earned", sa.BigInteger, nullable=False),  # points_earned contributions
+    sa.Column("spend_minor", sa.BigInteger, nullable=False),  # spend contributions
+    sa.Column("orders", sa.Integer, nullable=False),  # distinct orders earned for
+)
+
+# Derived: what tiers count, one row per basis and earn/clawback, dated as tiers date it (a
+# clawback, and an order's spend, at the time of the order's latest earn).
+tier_items = sa.Table(
+    "loyalty_tier_items", metadata,
+    sa.Column("entry_id", sa.Integer, sa.ForeignKey("loyalty_entries.id"), primary_key=True),
+    sa.Column("basis", sa.String(20), primary_key=True),  # points_earned | spend
+    sa.Column("member_id", sa.String(200), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("value", sa.BigInteger, nullable=False),
+    sa.Column("reference", sa.String(200), nullable=True),
+    sa.Column("clawback", sa.Boolean, nullable=False),
+    sa.Index("ix_loyalty_tier_items_member", "member_id", "basis", "at"),
+)
+
+DERIVED = (lots, balances, tier_items)

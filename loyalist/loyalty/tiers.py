@@ -46,30 +46,59 @@ def window_start(window: str, at: dt.datetime) -> dt.datetime | None:
     return None
 
 
-def contributions(rows: list[EntryRow], basis: str) -> list[tuple[dt.datetime, int]]:
-    """``(time, value)`` of qualifying points (or money), refunds dated at their order."""
+def contribution_rows(rows: list[EntryRow], basis: str) -> list[tuple[int, dt.datetime, int]]:
+    """``(entry id, time, value)`` of qualifying points (or money), refunds dated at their order.
+
+    An order's time is the time of its latest earn (the earn with the highest id).
+    """
     order_time: dict[str | None, dt.datetime] = {
         r.reference: r.created_at for r in rows if r.kind == "earn" and r.reference is not None}
     out = []
     for r in rows:
         if basis == "points_earned" and r.kind == "earn":
-            out.append((r.created_at, r.points))
+            out.append((r.id, r.created_at, r.points))
         elif basis == "points_earned" and r.kind == "clawback":
-            out.append((order_time.get(r.reference, r.created_at), r.points - r.written_off))
+            out.append((r.id, order_time.get(r.reference, r.created_at),
+                        r.points - r.written_off))
         elif basis == "spend" and r.amount_minor is not None and r.kind in ("earn", "clawback"):
             sign = 1 if r.kind == "earn" else -1
-            out.append((order_time.get(r.reference, r.created_at), sign * r.amount_minor))
-    return sorted(out)
+            out.append((r.id, order_time.get(r.reference, r.created_at), sign * r.amount_minor))
+    return out
 
 
-def value_at(items: list[tuple[dt.datetime, int]], policy: TierPolicy, at: dt.datetime) -> int:
-    """The qualifying value in the window ending at ``at``."""
+def contributions(rows: list[EntryRow], basis: str) -> list[tuple[dt.datetime, int]]:
+    """``(time, value)`` of qualifying points (or money), refunds dated at their order."""
+    return sorted((t, v) for _, t, v in contribution_rows(rows, basis))
+
+
+def value_at(items: list[tuple[dt.datetime, int]], policy: TierPolicy, at: dt.datetime,
+             base: int = 0) -> int:
+    """The qualifying value in the window ending at ``at``.
+
+    ``base`` is the value of the items left out of ``items`` (only with a lifetime window,
+    where they are the items dated before every time asked about).
+    """
     start = window_start(policy.window, at)
-    return sum(v for t, v in items if t <= at and (start is None or t >= start))
+    return base + sum(v for t, v in items if t <= at and (start is None or t >= start))
+
+
+def needed_from(policy: TierPolicy, at: dt.datetime) -> tuple[dt.datetime | None, bool]:
+    """The oldest item a tier at ``at`` needs (``None``: all) and whether older ones count.
+
+    A write reads only these items: with a window, items older than the window of the grace
+    period's start cannot count; with a lifetime window they count as one sum (``base``).
+    """
+    if policy.downgrade == "never":
+        return None, False
+    since = at if policy.downgrade == "immediate" else at - dt.timedelta(days=policy.grace_days)
+    start = window_start(policy.window, since)
+    if start is None:
+        return since, True
+    return start - dt.timedelta(days=1), False  # a day early: rolling starts clamp in February
 
 
 def held_tier(items: list[tuple[dt.datetime, int]], policy: TierPolicy,
-              at: dt.datetime) -> str | None:
+              at: dt.datetime, base: int = 0) -> str | None:
     """The tier held at ``at`` under the downgrade policy.
 
     The window value only rises at a contribution's time and only falls in between, so its
@@ -82,49 +111,71 @@ def held_tier(items: list[tuple[dt.datetime, int]], policy: TierPolicy,
     else:
         since = min((t for t, _ in items), default=at)
     times = {since, at, *(t for t, _ in items if since < t <= at)}
-    best = max((value_at(items, policy, t) for t in times), default=0)
+    best = max((value_at(items, policy, t, base) for t in times), default=0)
     level = policy.level_for(best)
     return level.id if level else None
 
 
-def tier_status(rows: list[EntryRow], program: Program, at: dt.datetime) -> TierStatus:
-    """The :class:`TierStatus` of a member with entries ``rows`` at ``at``."""
+def tier_from_items(items: list[tuple[dt.datetime, int]], program: Program, at: dt.datetime,
+                    base: int = 0) -> TierStatus:
+    """The :class:`TierStatus` at ``at`` from qualifying items (see :func:`needed_from`)."""
     policy = program.tiers
-    items = contributions(rows, policy.basis)
-    value = value_at(items, policy, at)
+    value = value_at(items, policy, at, base)
     qualified = policy.level_for(value)
-    held = held_tier(items, policy, at)
+    held = held_tier(items, policy, at, base)
     above = [t for t in policy.levels if t.threshold > value]
     return TierStatus(held, qualified.id if qualified else None, value,
                       above[0].id if above else None, above[0].threshold - value if above else 0)
 
 
-def badge_progress(rows: list[EntryRow], program: Program, tier: str | None) -> dict[str, int]:
-    """How far the member is on each badge's metric (badges that compare to ``at_least``)."""
+def tier_status(rows: list[EntryRow], program: Program, at: dt.datetime) -> TierStatus:
+    """The :class:`TierStatus` of a member with entries ``rows`` at ``at``."""
+    return tier_from_items(contributions(rows, program.tiers.basis), program, at)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Lifetime figures badges compare with ``at_least`` (``events``: earns per event)."""
+
+    earned: int
+    spend_minor: int
+    orders: int
+    events: dict[str, int]
+
+
+def totals_of(rows: list[EntryRow], program: Program) -> Totals:
+    """The :class:`Totals` of a member's entries."""
     event_of = {r.id: r.event for r in program.earning if r.kind == "event"}
     events: dict[str, int] = {}
     for r in rows:
         if r.kind == "earn" and r.rule_id in event_of:
             events[event_of[r.rule_id]] = events.get(event_of[r.rule_id], 0) + 1
-    items = contributions(rows, "points_earned")
-    spend = contributions(rows, "spend")
     orders = {r.reference for r in rows if r.kind == "earn" and r.amount_minor is not None}
+    return Totals(sum(v for _, v in contributions(rows, "points_earned")),
+                  sum(v for _, v in contributions(rows, "spend")), len(orders), events)
+
+
+def progress_of(totals: Totals, program: Program, tier: str | None) -> dict[str, int]:
+    """How far the member is on each badge's metric."""
     rank = program.tiers.rank(tier)
     out = {}
     for badge in program.badges:
         if badge.metric == "events":
-            out[badge.id] = events.get(badge.event, 0)
+            out[badge.id] = totals.events.get(badge.event, 0)
         elif badge.metric == "tier":
             out[badge.id] = int(rank >= program.tiers.rank(badge.tier))
         else:
-            out[badge.id] = {"points_earned": sum(v for _, v in items), "orders": len(orders),
-                             "spend": sum(v for _, v in spend) // 100}[badge.metric]
+            out[badge.id] = {"points_earned": totals.earned, "orders": totals.orders,
+                             "spend": totals.spend_minor // 100}[badge.metric]
     return out
 
 
-def badges_won(rows: list[EntryRow], program: Program, tier: str | None,
-               already: set[str]) -> list[str]:
-    """Badges reached now and not won before, in program order."""
-    progress = badge_progress(rows, program, tier)
+def badge_progress(rows: list[EntryRow], program: Program, tier: str | None) -> dict[str, int]:
+    """How far the member is on each badge's metric (badges that compare to ``at_least``)."""
+    return progress_of(totals_of(rows, program), program, tier)
+
+
+def badges_won(progress: dict[str, int], program: Program, already: set[str]) -> list[str]:
+    """Badges reached now (``progress``) and not won before, in program order."""
     return [b.id for b in program.badges
-            if b.id not in already and progress[b.id] >= b.at_least]
+            if b.id not in already and progress.get(b.id, 0) >= b.at_least]

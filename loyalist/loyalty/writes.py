@@ -12,18 +12,19 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from loyalist.loyalty import outbox
-from loyalist.loyalty.earning import Member, divide, targets
+from loyalist.loyalty import derived
+from loyalist.loyalty.changes import Changes
+from loyalist.loyalty.derived import Summary, TierView
+from loyalist.loyalty.earning import Member, Usage, divide, targets
 from loyalist.loyalty.errors import InsufficientPointsError, NotEligibleError, OutOfStockError
 from loyalist.loyalty.program_schema import Program, Reward
 from loyalist.loyalty.reads import load_state, won_badges
 from loyalist.loyalty.state import Allocation, EntryRow, MemberState
-from loyalist.loyalty.tables import allocations, badges, entries, reward_stock
-from loyalist.loyalty.tiers import badges_won, tier_status
+from loyalist.loyalty.tables import badges, entries, reward_stock
+from loyalist.loyalty.tiers import Totals, badges_won, progress_of
 
 _INSERT_ENTRY = entries.insert()
-_SET_LOT = entries.update().where(entries.c.id == sa.bindparam("entry_id")).values(
-    lot_id=sa.bindparam("lot"))
+_INSERT_BADGE = badges.insert()
 _TAKE_STOCK = reward_stock.update().where(
     reward_stock.c.reward_id == sa.bindparam("b_reward_id"), reward_stock.c.remaining > 0).values(
     remaining=reward_stock.c.remaining - 1)
@@ -33,7 +34,11 @@ _ENTRY_COLUMNS = ("kind", "points", "lot_id", "available_at", "expires_at", "ref
 
 @dataclass
 class Context:
-    """One write: the open connection, the member (locked) and their entries before it."""
+    """One write: the open connection, the member (locked), its open lots and running totals.
+
+    ``state`` holds only the lots with points left and the debts (all entries under inactivity
+    expiry); ``tiers`` the tier items in the window (``None`` without tier levels).
+    """
 
     conn: sa.Connection
     program: Program
@@ -41,9 +46,16 @@ class Context:
     at: dt.datetime
     member: Member
     state: MemberState
+    summary: Summary = field(default_factory=Summary)
+    tiers: TierView | None = None
     entry_ids: list[int] = field(default_factory=list)
+    changes: Changes = field(init=False)
 
-    def insert(self, suffix: str, **values: Any) -> int:
+    def __post_init__(self) -> None:
+        self.changes = Changes(self.member.member_id, self.at)
+
+    def insert(self, suffix: str, *, order_time: dt.datetime | None = None,
+               new_order: bool = False, **values: Any) -> int:
         """Insert an entry keyed ``key`` (plus ``suffix``); return its id."""
         row = {c: values.get(c) for c in _ENTRY_COLUMNS}
         row.update(member_id=self.member.member_id, idempotency_key=self.key + suffix,
@@ -51,19 +63,29 @@ class Context:
         result = self.conn.execute(_INSERT_ENTRY, row)
         entry_id = int(result.inserted_primary_key[0])  # type: ignore[index]
         self.entry_ids.append(entry_id)
+        self.changes.entry(EntryRow(
+            entry_id, row["kind"], row["points"], self.at, row["available_at"],
+            row["expires_at"], row["reference"], row["rule_id"], row["amount_minor"],
+            row["written_off"]), order_time=order_time, new_order=new_order)
         return entry_id
 
     def allocate(self, plan: list[Allocation], entry_id: int | None = None) -> None:
         """Record allocations (``entry_id`` replaces the planned one when given)."""
-        rows = [{"entry_id": entry_id if entry_id is not None else e, "lot_id": lot,
-                 "member_id": self.member.member_id, "points": p} for e, lot, p in plan if p > 0]
-        if rows:
-            self.conn.execute(allocations.insert(), rows)
+        self.changes.allocate([(entry_id if entry_id is not None else e, lot, p)
+                               for e, lot, p in plan])
 
     def emit(self, event_type: str, payload: dict[str, Any], suffix: str = "") -> None:
         """An outbox event in this transaction, keyed by the write's key."""
         body = {"member_id": self.member.member_id, "at": self.at.isoformat(), **payload}
-        outbox.emit(self.conn, event_type, body, key=f"{self.key}:{event_type}{suffix}")
+        self.changes.events.append((event_type, body, f"{self.key}:{event_type}{suffix}"))
+
+    def usage(self) -> Usage:
+        """Counts of a rule's earns for its limit (one query per limited rule asked about)."""
+        return derived.usage(self.conn, self.member.member_id)
+
+    def order_rows(self, reference: str) -> list[EntryRow]:
+        """The member's entries of ``reference`` (an order)."""
+        return derived.by_reference(self.conn, self.member.member_id, reference)
 
 
 def post_earn(ctx: Context, points_by_rule: dict[str | None, int], *, reference: str | None,
@@ -73,12 +95,18 @@ def post_earn(ctx: Context, points_by_rule: dict[str | None, int], *, reference:
     expiry = ctx.program.expiry
     expires_at = ctx.at + dt.timedelta(days=expiry.days) if expiry.mode == "per_lot" else None
     debts = ctx.state.debts()
+    new_order = False
+    if reference is not None and kind == "earn":
+        before = [r for r in ctx.order_rows(reference) if r.kind == "earn"]
+        new_order = amount_minor is not None and all(r.amount_minor is None for r in before)
+        if before:
+            ctx.changes.redate(reference)
     for i, (rule_id, points) in enumerate(points_by_rule.items()):
         entry_id = ctx.insert(
             "" if i == 0 else f":{rule_id}", kind=kind, points=points, rule_id=rule_id,
             available_at=available_at, expires_at=expires_at, reference=reference,
-            reason=reason, amount_minor=amount_minor if i == 0 else None)
-        ctx.conn.execute(_SET_LOT, {"entry_id": entry_id, "lot": entry_id})
+            reason=reason, amount_minor=amount_minor if i == 0 else None,
+            new_order=new_order and i == 0)
         debts = _repay(ctx, debts, entry_id, points)
     total = sum(points_by_rule.values())
     if kind == "earn":
@@ -151,9 +179,8 @@ def post_redeem(ctx: Context, reward: Reward) -> int:
     return points
 
 
-def order_position(state: MemberState, order_id: str) -> tuple[int, int, int]:
-    """(order amount, amount refunded so far, points owed back so far) of an order, minor units."""
-    rows = [r for r in state.rows if r.reference == order_id]
+def order_position(rows: list[EntryRow]) -> tuple[int, int, int]:
+    """(order amount, amount refunded so far, points owed back so far) from an order's entries."""
     amount = sum(r.amount_minor or 0 for r in rows if r.kind == "earn")
     refunded = sum(r.amount_minor or 0 for r in rows if r.kind == "clawback")
     owed = sum(r.written_off - r.points for r in rows if r.kind == "clawback")
@@ -166,9 +193,9 @@ def post_clawback(ctx: Context, order_id: str, refunded_minor: int) -> tuple[int
     The points kept are the order's points scaled to the amount not refunded (rounded with the
     first order rule's rounding). Returns (points taken, points written off).
     """
-    rows: list[EntryRow] = [r for r in ctx.state.rows
-                            if r.reference == order_id and r.kind == "earn"]
-    amount, refunded, owed_before = order_position(ctx.state, order_id)
+    order = ctx.order_rows(order_id)
+    rows = [r for r in order if r.kind == "earn"]
+    amount, refunded, owed_before = order_position(order)
     refunded_minor = min(refunded_minor, amount)
     if not rows or refunded_minor <= refunded:
         return 0, 0
@@ -181,7 +208,8 @@ def post_clawback(ctx: Context, order_id: str, refunded_minor: int) -> tuple[int
     taken = owed if negative else owed - short
     entry_id = ctx.insert("", kind="clawback", points=-taken, reference=order_id,
                           reason="refund", amount_minor=refunded_minor - refunded,
-                          written_off=0 if negative else short)
+                          written_off=0 if negative else short,
+                          order_time=max(rows, key=lambda r: r.id).created_at)
     ctx.allocate(plan, entry_id)
     ctx.emit("points_spent", {"points": taken, "reference": order_id, "reason": "refund",
                               "written_off": 0 if negative else short})
@@ -218,21 +246,48 @@ def post_expire(ctx: Context) -> int:
     return total
 
 
-def follow_up(ctx: Context, tier_before: str | None) -> tuple[MemberState, str | None, list[str]]:
-    """After the writes: the new state, tier change and badges won (with their events)."""
-    state = load_state(ctx.conn, ctx.member.member_id, ctx.program.expiry)
-    if not ctx.program.tiers.levels:
-        tier = None
-    else:
-        tier = tier_status(state.rows, ctx.program, ctx.at).tier
+def after_state(ctx: Context) -> MemberState:
+    """Lots and debts after the write (derived rows must be flushed for inactivity expiry)."""
+    if ctx.program.expiry.mode == "inactivity":
+        return load_state(ctx.conn, ctx.member.member_id, ctx.program.expiry)
+    return ctx.changes.after(ctx.state)
+
+
+def follow_up(ctx: Context, tier_before: str | None) -> tuple[str | None, list[str]]:
+    """After the writes (derived rows flushed): the tier now, badges won (with their events)."""
+    tier = None
+    if ctx.tiers is not None:
+        view = ctx.tiers
+        if ctx.changes.redated:  # item dates moved: read them again
+            view = derived.tier_view(ctx.conn, ctx.member.member_id, ctx.program, ctx.at,
+                                     ctx.changes.summary_after(ctx.summary))
+            tier = view.status(ctx.at).tier
+        else:
+            tier = view.status(ctx.at, ctx.changes.added_items(ctx.program.tiers.basis)).tier
         if tier != tier_before:
             ctx.emit("tier_changed", {"from": tier_before, "to": tier})
-    won: list[str] = []
-    if ctx.program.badges:
-        already = set(won_badges(ctx.conn, ctx.member.member_id))
-        won = badges_won(state.rows, ctx.program, tier, already)
-        for badge_id in won:
-            ctx.conn.execute(badges.insert().values(
-                member_id=ctx.member.member_id, badge_id=badge_id, won_at=ctx.at, key=ctx.key))
-            ctx.emit("badge_won", {"badge_id": badge_id}, suffix=f":{badge_id}")
-    return state, tier, won
+    won = _badges(ctx, tier) if ctx.program.badges else []
+    return tier, won
+
+
+def _badges(ctx: Context, tier: str | None) -> list[str]:
+    s = ctx.changes.summary_after(ctx.summary)
+    totals = Totals(s.earned, s.spend_minor, s.orders, {})
+    progress = progress_of(totals, ctx.program, tier)
+    events = {b.event for b in ctx.program.badges if b.metric == "events"}
+    if not events and not any(progress[b.id] >= b.at_least for b in ctx.program.badges):
+        return []
+    member_id = ctx.member.member_id
+    already = set(won_badges(ctx.conn, member_id))
+    events = {b.event for b in ctx.program.badges if b.metric == "events" and b.id not in already}
+    if events:
+        totals = Totals(totals.earned, totals.spend_minor, totals.orders,
+                        derived.event_earns(ctx.conn, member_id, ctx.program, events))
+        progress = progress_of(totals, ctx.program, tier)
+    won = badges_won(progress, ctx.program, already)
+    if won:
+        ctx.conn.execute(_INSERT_BADGE, [{"member_id": member_id, "badge_id": badge_id,
+                                          "won_at": ctx.at, "key": ctx.key} for badge_id in won])
+    for badge_id in won:
+        ctx.emit("badge_won", {"badge_id": badge_id}, suffix=f":{badge_id}")
+    return won

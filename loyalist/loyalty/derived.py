@@ -1,0 +1,181 @@
+"""What a write reads instead of the member's history: the locked member with its running
+totals, the lots with points left, the tier items in the window, one order's entries.
+
+Each read costs one indexed statement whose size depends on the member's *open* lots, the tier
+window or one order, never on the whole history. The rows read are derived from entries and kept
+in the same transaction (see :mod:`loyalist.loyalty.changes`); :mod:`loyalist.loyalty.reconcile`
+recomputes them from entries. Statements are built once: building one costs more than running
+it on SQLite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from loyalist.loyalty.earning import Usage
+from loyalist.loyalty.program_schema import Program
+from loyalist.loyalty.reads import load_state
+from loyalist.loyalty.reconcile import rebuild
+from loyalist.loyalty.state import EntryRow, MemberState
+from loyalist.loyalty.tables import balances, entries, lots, members, requests, tier_items
+from loyalist.loyalty.tiers import TierStatus, needed_from, tier_from_items
+
+_P = sa.bindparam
+_LOCK = (sa.select(members.c.joined_at, members.c.segment, balances.c.total, balances.c.earned,
+                   balances.c.spend_minor, balances.c.orders, requests.c.fingerprint,
+                   requests.c.response)
+         .select_from(members.outerjoin(balances, balances.c.member_id == members.c.member_id)
+                      .outerjoin(requests, requests.c.key == _P("key")))
+         .where(members.c.member_id == _P("member_id")).with_for_update(of=members))
+_NEW_MEMBER = {"postgresql": postgresql.insert(members).on_conflict_do_nothing()}
+_NEW_BALANCE = {"postgresql": postgresql.insert(balances).on_conflict_do_nothing()}
+_LOT_COLUMNS = (lots.c.lot_id, lots.c.debt, lots.c.created_at, lots.c.available_at,
+                lots.c.expires_at, lots.c.reference, lots.c.remaining)
+_OPEN = sa.select(*_LOT_COLUMNS).where(lots.c.member_id == _P("member_id"), lots.c.remaining > 0)
+_LIVE = _OPEN.where(sa.or_(lots.c.expires_at.is_(None), lots.c.expires_at > _P("at")))
+_ITEMS = sa.select(tier_items.c.at, tier_items.c.value).where(
+    tier_items.c.member_id == _P("member_id"), tier_items.c.basis == _P("basis"),
+    tier_items.c.at >= _P("since"))
+_ENTRY_COLUMNS = (entries.c.id, entries.c.kind, entries.c.points, entries.c.created_at,
+                  entries.c.available_at, entries.c.expires_at, entries.c.reference,
+                  entries.c.rule_id, entries.c.amount_minor, entries.c.written_off)
+_BY_REFERENCE = sa.select(*_ENTRY_COLUMNS).where(
+    entries.c.member_id == _P("member_id"), entries.c.reference == _P("reference"))
+_USAGE = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(entries.c.points), 0)).where(
+    entries.c.member_id == _P("member_id"), entries.c.rule_id == _P("rule_id"),
+    entries.c.kind == "earn", entries.c.points > 0, entries.c.created_at >= _P("since"))
+_EVENT_EARNS = sa.select(entries.c.rule_id, sa.func.count()).where(
+    entries.c.member_id == _P("member_id"), entries.c.kind == "earn",
+    entries.c.rule_id.in_(_P("rule_ids", expanding=True))).group_by(entries.c.rule_id)
+_EVER = dt.datetime(1, 1, 1)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A member's running totals (the ``loyalty_balances`` row)."""
+
+    total: int = 0
+    earned: int = 0
+    spend_minor: int = 0
+    orders: int = 0
+
+
+@dataclass(frozen=True)
+class Locked:
+    """The locked member: profile, running totals and the key's stored request, if any."""
+
+    joined_at: dt.datetime
+    segment: str | None
+    summary: Summary
+    stored: tuple[str, dict[str, Any]] | None
+
+
+def lock(conn: sa.Connection, member_id: str, key: str, at: dt.datetime) -> Locked:
+    """Lock the member's row (creating it), read its totals and look ``key`` up: one statement.
+
+    A member written before the derived tables existed gets them rebuilt from its entries.
+    """
+    bind = {"member_id": member_id, "key": key}
+    row = conn.execute(_LOCK, bind).first()
+    if row is None:
+        dialect = conn.dialect.name
+        conn.execute(_NEW_MEMBER.get(dialect, members.insert()), {
+            "member_id": member_id, "joined_at": at, "segment": None, "created_at": at})
+        conn.execute(_NEW_BALANCE.get(dialect, balances.insert()), {
+            "member_id": member_id, "total": 0, "earned": 0, "spend_minor": 0, "orders": 0})
+        row = conn.execute(_LOCK, bind).one()
+    elif row.total is None:
+        rebuild(conn, member_id)
+        row = conn.execute(_LOCK, bind).one()
+    stored = None if row.fingerprint is None else (row.fingerprint, dict(row.response))
+    return Locked(row.joined_at, row.segment, Summary(
+        int(row.total), int(row.earned), int(row.spend_minor), int(row.orders)), stored)
+
+
+def open_state(conn: sa.Connection, member_id: str, program: Program, at: dt.datetime, *,
+               expired: bool = False) -> MemberState:
+    """The member's lots with points left (unexpired at ``at`` unless ``expired``) and debts.
+
+    Each lot is a row of its remaining points, each debt a negative row of what is owed. Under
+    inactivity expiry a lot's expiry depends on every later activity, so that mode reads all
+    entries.
+    """
+    if program.expiry.mode == "inactivity":
+        return load_state(conn, member_id, program.expiry)
+    rows = conn.execute(_OPEN if expired else _LIVE, {"member_id": member_id, "at": at})
+    return MemberState(member_id, [
+        EntryRow(r.lot_id, "clawback", -int(r.remaining), r.created_at) if r.debt else
+        EntryRow(r.lot_id, "earn", int(r.remaining), r.created_at, r.available_at,
+                 r.expires_at, r.reference) for r in rows], program.expiry)
+
+
+@dataclass
+class TierView:
+    """The tier items a write needs (see :func:`~loyalist.loyalty.tiers.needed_from`)."""
+
+    program: Program
+    items: list[tuple[dt.datetime, int]]
+    since: dt.datetime
+    base: int | None  # lifetime window: the value of the items older than ``since``
+
+    def status(self, at: dt.datetime,
+               added: list[tuple[dt.datetime, int]] | None = None) -> TierStatus:
+        """The tier status at ``at`` with ``added`` items (this write's) counted too."""
+        added = added or []
+        items = self.items + [(t, v) for t, v in added if t >= self.since]
+        base = 0 if self.base is None else self.base + sum(
+            v for t, v in added if t < self.since)
+        return tier_from_items(items, self.program, at, base)
+
+
+def tier_view(conn: sa.Connection, member_id: str, program: Program, at: dt.datetime,
+              summary: Summary) -> TierView:
+    """Read the tier items dated from the oldest one a tier at ``at`` can count."""
+    policy = program.tiers
+    since, lifetime = needed_from(policy, at)
+    since = since or _EVER
+    items = [(t, int(v)) for t, v in conn.execute(_ITEMS, {
+        "member_id": member_id, "basis": policy.basis, "since": since})]
+    base = None
+    if lifetime:
+        total = summary.earned if policy.basis == "points_earned" else summary.spend_minor
+        base = total - sum(v for _, v in items)
+    return TierView(program, items, since, base)
+
+
+def by_reference(conn: sa.Connection, member_id: str, reference: str) -> list[EntryRow]:
+    """The member's entries with ``reference`` (an order's earns and clawbacks)."""
+    return [EntryRow(r.id, r.kind, int(r.points), r.created_at, r.available_at, r.expires_at,
+                     r.reference, r.rule_id,
+                     None if r.amount_minor is None else int(r.amount_minor),
+                     int(r.written_off or 0))
+            for r in conn.execute(_BY_REFERENCE, {"member_id": member_id,
+                                                  "reference": reference})]
+
+
+def usage(conn: sa.Connection, member_id: str) -> Usage:
+    """A :data:`~loyalist.loyalty.earning.Usage` that counts a rule's earns with one query."""
+
+    def count(rule_id: str, since: dt.datetime | None) -> tuple[int, int]:
+        times, points = conn.execute(_USAGE, {"member_id": member_id, "rule_id": rule_id,
+                                              "since": since or _EVER}).one()
+        return int(times), int(points)
+
+    return count
+
+
+def event_earns(conn: sa.Connection, member_id: str, program: Program,
+                events: set[str]) -> dict[str, int]:
+    """How many earns the member has of each of ``events`` (through the rules of each)."""
+    event_of = {r.id: r.event for r in program.earning if r.kind == "event" and r.event in events}
+    out = dict.fromkeys(events, 0)
+    if event_of:
+        for rule_id, n in conn.execute(_EVENT_EARNS, {"member_id": member_id,
+                                                      "rule_ids": sorted(event_of)}):
+            out[event_of[rule_id]] += int(n)
+    return out

@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python benchmarks/risk_speed.py [--orders 10000000 --customers 1000000]``.
 Reuses the synthetic shop of ``segments_speed.py`` and adds one customers row per buyer (sign-up =
 first order). Prints the time to compute every signal and the score (with the trend, which
-scores a second date) and fetch the full result.
+scores a second date) and fetch the full result, without and with ``p_alive_drop`` (a BG/NBD fit
+as of the day and P(alive) at two dates, in numpy, joined in as an in-memory table).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from segments_speed import AS_OF, make_workspace  # noqa: E402
 
 from loyalist.data.views import tables  # noqa: E402
 from loyalist.risk import health_scores, load_spec, risk_signals, score_signals  # noqa: E402
+from loyalist.risk.palive import p_alive_source, p_alive_table  # noqa: E402
 from loyalist.store.workspace import Workspace  # noqa: E402
 
 
@@ -38,17 +40,21 @@ def main() -> None:
                         "min(ordered_at) FROM orders GROUP BY customer_id")
         spec = load_spec()
         runs = {
-            "signals + score (one date)": lambda t: score_signals(
+            "signals + score (one date)": lambda b, t: score_signals(
                 risk_signals(t, as_of=AS_OF), spec),
-            "signals + score + 30-day trend (two dates)": lambda t: health_scores(
+            "  + p_alive_drop": lambda b, t: score_signals(risk_signals(
+                t, as_of=AS_OF, p_alive=p_alive_table(b, t, as_of=AS_OF)), spec),
+            "signals + score + 30-day trend (two dates)": lambda b, t: health_scores(
                 t, spec, as_of=AS_OF),
+            "  + p_alive_drop (two fits)": lambda b, t: health_scores(
+                t, spec, as_of=AS_OF, p_alive=p_alive_source(b, t)),
         }
         for label, build in runs.items():
             best = float("inf")
             for _ in range(2):
                 t0 = time.perf_counter()
                 with ws.ibis() as backend:
-                    result = backend.to_pyarrow(build(tables(backend)))
+                    result = backend.to_pyarrow(build(backend, tables(backend)))
                 best = min(best, time.perf_counter() - t0)
             print(f"{label:<46}{best:>7.2f} s  ({result.num_rows:,} customers, best of 2)")
     finally:

@@ -14,6 +14,7 @@ from loyalist.cli.output import app, out, print_rows
 from loyalist.data.views import tables
 from loyalist.errors import InputError, NotFoundError
 from loyalist.risk import LearnedScore, backtest, explain, health_scores, load_spec
+from loyalist.risk.palive import p_alive_source, p_alive_table
 from loyalist.risk.score import score_signals
 from loyalist.risk.signals import risk_signals
 from loyalist.segments.dates import resolve_as_of
@@ -42,7 +43,7 @@ def score(ctx: typer.Context, as_of: AsOf = None, spec: SpecOpt = None,
     with Workspace(settings_of(ctx).workspace).ibis() as backend:
         t = tables(backend)
         day = resolve_as_of(backend, t, as_of)
-        expr = health_scores(t, chosen, as_of=day)
+        expr = health_scores(t, chosen, as_of=day, p_alive=p_alive_source(backend, t))
         if grade:
             check_choice("--grade", grade, ("red", "yellow", "green"))
             expr = expr.filter(expr.grade == grade)
@@ -63,7 +64,8 @@ def explain_cmd(ctx: typer.Context, customer_id: str, as_of: AsOf = None,
     with Workspace(settings_of(ctx).workspace).ibis() as backend:
         t = tables(backend)
         day = resolve_as_of(backend, t, as_of)
-        s = score_signals(risk_signals(t, as_of=day), chosen)
+        s = score_signals(risk_signals(t, as_of=day, p_alive=p_alive_table(
+            backend, t, as_of=day)), chosen)
         frame = backend.execute(s.filter(s.customer_id == customer_id))
     if frame.empty:
         raise NotFoundError(f"no customer {customer_id!r}", customer_id=customer_id)
@@ -87,8 +89,11 @@ def backtest_cmd(ctx: typer.Context,
     day = dt.date.fromisoformat(as_of)
     with Workspace(settings_of(ctx).workspace).ibis() as backend:
         t = tables(backend)
-        now = backend.execute(score_signals(risk_signals(t, as_of=day), chosen))
-        train = backend.execute(risk_signals(t, as_of=day - dt.timedelta(days=horizon)))
+        before = day - dt.timedelta(days=horizon)
+        now = backend.execute(score_signals(risk_signals(
+            t, as_of=day, p_alive=p_alive_table(backend, t, as_of=day)), chosen))
+        train = backend.execute(risk_signals(t, as_of=before, p_alive=p_alive_table(
+            backend, t, as_of=before)))
         bought = _buyers(backend, t, day, horizon)
         bought_before = _buyers(backend, t, day - dt.timedelta(days=horizon), horizon)
     churned = (~now.customer_id.isin(bought)).to_numpy()

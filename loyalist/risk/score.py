@@ -8,6 +8,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from loyalist.risk.palive import PAliveSource
 from loyalist.risk.signals import risk_signals
 from loyalist.risk.spec import HealthSpec, SignalRule
 from loyalist.segments.dates import as_date
@@ -51,11 +52,18 @@ def score_signals(signals: ir.Table, spec: HealthSpec) -> ir.Table:
 
 
 def health_scores(tables: dict[str, ir.Table], spec: HealthSpec, *, as_of: dt.date | str,
-                  trend_days: int = 30) -> ir.Table:
-    """Scores as of a date with ``trend`` = score minus the score ``trend_days`` before."""
+                  trend_days: int = 30, p_alive: PAliveSource | None = None) -> ir.Table:
+    """Scores as of a date with ``trend`` = score minus the score ``trend_days`` before.
+
+    ``p_alive`` gives the ``p_alive_drop`` table of each date scored
+    (:func:`loyalist.risk.palive.p_alive_source`); without it that signal is null.
+    """
     day = as_date(as_of)
-    now = score_signals(risk_signals(tables, as_of=day), spec)
-    before = score_signals(risk_signals(tables, as_of=day - dt.timedelta(days=trend_days)), spec)
+    then = day - dt.timedelta(days=trend_days)
+    now = score_signals(risk_signals(tables, as_of=day, p_alive=p_alive(day) if p_alive
+                                     else None), spec)
+    before = score_signals(risk_signals(tables, as_of=then, p_alive=p_alive(then) if p_alive
+                                        else None), spec)
     b = before.select(customer_id=before.customer_id, score_before=before.score)
     joined = now.left_join(b, "customer_id").drop("customer_id_right")
     return joined.mutate(trend=joined.score - joined.score_before).order_by(

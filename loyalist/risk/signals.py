@@ -19,10 +19,10 @@
   event of type ``key_action``; null when the business records no ``key_action`` at all;
 - ``tenure_days``: days since sign-up (young accounts churn more: score it ``direction: below``);
 - ``feature_breadth``: distinct features used in the last 90 days (null when the business
-  records no feature use; little use of the product is risk: ``direction: below``).
-
-A drop in P(alive) from the CLV models joins this list once CLV results are stored in the
-workspace.
+  records no feature use; little use of the product is risk: ``direction: below``);
+- ``p_alive_drop``: how far P(alive) from a BG/NBD model fell between 90 days before and the day
+  (0 when it did not fall); computed in numpy by :mod:`loyalist.risk.palive` and passed in as a
+  table (``p_alive=``); null without that table.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from loyalist.segments.movement import movement, segments_then_and_now
 SIGNALS = ("purchase_drop", "activity_drop", "breadth_drop", "days_since_order",
            "failed_payments", "late_payments", "open_complaints", "oldest_open_ticket_days",
            "low_nps", "nps_drop", "low_csat", "rfm_drop", "renewal_days", "no_key_action",
-           "tenure_days", "feature_breadth")
+           "tenure_days", "feature_breadth", "p_alive_drop")
 
 
 def _ts(day: dt.date) -> ir.TimestampValue:
@@ -58,8 +58,12 @@ def _drop(rows: ir.Table, when: str, end: dt.date, name: str) -> ir.Table:
 
 
 def risk_signals(tables: dict[str, ir.Table], *, as_of: dt.date | str,
-                 key_action_days: int = 14) -> ir.Table:
-    """One row per customer (signed up by ``as_of``) with every signal of :data:`SIGNALS`."""
+                 key_action_days: int = 14, p_alive: ir.Table | None = None) -> ir.Table:
+    """One row per customer (signed up by ``as_of``) with every signal of :data:`SIGNALS`.
+
+    ``p_alive`` is the ``(customer_id, p_alive_drop)`` table of the same day
+    (:func:`loyalist.risk.palive.p_alive_table`); without it ``p_alive_drop`` is null.
+    """
     day = as_date(as_of)
     end = day + dt.timedelta(days=1)
     d90 = _ts(end - dt.timedelta(days=90))
@@ -79,6 +83,9 @@ def risk_signals(tables: dict[str, ir.Table], *, as_of: dt.date | str,
         _key_action(tables["customers"], ev, end, day, key_action_days),
         _breadth_level(ev, end, d90),
     ]
+    if p_alive is not None:
+        parts.append(p_alive.select(customer_id=p_alive.customer_id.cast("string"),
+                                    p_alive_drop=p_alive.p_alive_drop.cast("float64")))
     c = tables["customers"]
     out = c.filter(c.signup_at < _ts(end)).select(
         "customer_id", tenure_days=ibis.literal(day).delta(c.signup_at.date(), unit="day")
@@ -95,6 +102,7 @@ def risk_signals(tables: dict[str, ir.Table], *, as_of: dt.date | str,
                                   ibis.null("float64")),
         feature_breadth=ibis.ifelse(features, out.feature_breadth.fill_null(0).cast("float64"),
                                     ibis.null("float64")),
+        **({} if p_alive is not None else {"p_alive_drop": ibis.null("float64")}),
     ).select("customer_id", *SIGNALS)
 
 

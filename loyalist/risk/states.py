@@ -28,11 +28,12 @@ STATES = ("health_red", "health_yellow", "detractor", "engaged_promoter", "faile
 
 
 def customer_states(tables: dict[str, ir.Table], *, as_of: dt.date | str,
-                    spec: HealthSpec | None = None) -> ir.Table:
-    """``(customer_id, state)`` pairs true on the day."""
+                    spec: HealthSpec | None = None, p_alive: ir.Table | None = None) -> ir.Table:
+    """``(customer_id, state)`` pairs true on the day (``p_alive``: see ``risk_signals``)."""
     day = as_date(as_of)
     end = end_of_day(day)
-    scored = score_signals(risk_signals(tables, as_of=day), spec or load_spec())
+    scored = score_signals(risk_signals(tables, as_of=day, p_alive=p_alive),
+                           spec or load_spec())
     parts = [
         scored.filter(scored.grade == "red").select("customer_id", state=ibis.literal(
             "health_red")),

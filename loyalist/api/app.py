@@ -18,6 +18,8 @@ from loyalist.loyalty.applied import LedgerSource
 from loyalist.store.operational import connect_operational, default_url
 from loyalist.surveys.service import SurveyService
 from loyalist.web import router as web_router
+from loyalist.web.clv_page import router as clv_page_router
+from loyalist.web.metrics_page import router as metrics_page_router
 from loyalist.web.program_page import router as program_page_router
 from loyalist.web.survey_page import router as survey_page_router
 
@@ -51,6 +53,8 @@ def create_app(settings: Settings, *, open_access: bool = False,
     app.include_router(survey_router)
     app.include_router(loyalty_router)
     app.include_router(web_router)
+    app.include_router(clv_page_router)
+    app.include_router(metrics_page_router)
     app.include_router(survey_page_router)
     app.include_router(program_page_router)
     return app

@@ -14,8 +14,11 @@ def bar_chart(
     value_format: str = "{:,.0f}",
     width: int = 760,
     height: int = 260,
+    links: Sequence[str] | None = None,
 ) -> str:
     """Return an SVG bar chart; every bar carries a ``<title>`` tooltip with its exact value.
+
+    ``links[i]``, when given, makes bar ``i`` a link (dashboard drill-down).
 
     Examples
     --------
@@ -43,11 +46,14 @@ def bar_chart(
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         h = plot_h * float(value) / peak
         x = left + i * step
-        parts.append(
+        bar = (
             f'<rect x="{x + step * 0.1:.1f}" y="{top + plot_h - h:.1f}" width="{step * 0.8:.1f}" '
             f'height="{h:.1f}" fill="#3b6ea8"><title>{escape(label)}: '
             f"{escape(value_format.format(value))}</title></rect>"
         )
+        if links:
+            bar = f'<a class="drill" href="{escape(links[i])}">{bar}</a>'
+        parts.append(bar)
         if i % every == 0:
             parts.append(f'<text x="{x + step / 2:.1f}" y="{height - bottom + 16}" '
                          f'text-anchor="middle" class="axis">{escape(label)}</text>')

@@ -7,6 +7,7 @@ tracking of cumulative repeat purchases.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import ibis.expr.types as ir
@@ -54,13 +55,24 @@ def clv_results(backend: Any, t: dict[str, ir.Table],
     return fit, predict_customers(fit), "a BG/NBD model fitted for this report"
 
 
-def clv_sections(backend: Any, t: dict[str, ir.Table], as_of: dt.date | None) -> list[Section]:
-    """CLV distribution, P(alive) and expected-purchase matrices, holdout and tracking."""
+def clv_bands(pred: pd.DataFrame) -> list[tuple[str, float, float, int]]:
+    """Customers per CLV band: ``(label, low, high, customers)`` with ``low <= clv < high``."""
+    counts = pd.cut(pred["clv"].dropna(), CLV_BINS, right=False).value_counts(sort=False)
+    return [(f"{b:g}+" if np.isinf(e) else f"{b:g}-{e:g}", float(b), float(e), int(n))
+            for b, e, n in zip(CLV_BINS[:-1], CLV_BINS[1:], counts, strict=True)]
+
+
+def clv_sections(backend: Any, t: dict[str, ir.Table], as_of: dt.date | None,
+                 band_link: Callable[[float, float], str] | None = None) -> list[Section]:
+    """CLV distribution, P(alive) and expected-purchase matrices, holdout and tracking.
+
+    ``band_link(low, high)``, when given, links each CLV band's bar to its customers.
+    """
     found = clv_results(backend, t, as_of)
     if found is None:
         return [absent("Customer lifetime value", FILL)]
     fit, predictions, source = found
-    sections = [_distribution(predictions, fit, source), _matrix(fit, "alive"),
+    sections = [_distribution(predictions, fit, source, band_link), _matrix(fit, "alive"),
                 _matrix(fit, "purchases")]
     if not fit.holdout.empty:
         sections.append(_holdout(fit))
@@ -69,18 +81,20 @@ def clv_sections(backend: Any, t: dict[str, ir.Table], as_of: dt.date | None) ->
     return sections
 
 
-def _distribution(pred: pd.DataFrame, fit: ClvFit, source: str) -> Section:
+def _distribution(pred: pd.DataFrame, fit: ClvFit, source: str,
+                  band_link: Callable[[float, float], str] | None = None) -> Section:
     clv = pred["clv"].dropna()
     if clv.empty:
         return Section("Customer lifetime value", "<p>Too few repeat purchases to fit spend.</p>")
-    counts = pd.cut(clv, CLV_BINS, right=False).value_counts(sort=False)
-    labels = [f"{b:g}+" if np.isinf(e) else f"{b:g}-{e:g}"
-              for b, e in zip(CLV_BINS[:-1], CLV_BINS[1:], strict=True)]
+    bands = clv_bands(pred)
+    labels, counts = [b[0] for b in bands], [b[3] for b in bands]
+    links = [band_link(lo, hi) for _, lo, hi, _ in bands] if band_link else None
     cards = [card("Average CLV, 12 months", f"{clv.mean():,.2f}"),
              card("Expected revenue, 12 months", f"{clv.sum():,.0f}"),
              card("Likely still active", f"{(pred['p_alive'] > 0.5).mean():.1%}")]
     body = (f'<div class="cards">{"".join(cards)}</div>'
-            + bar_chart(labels, [float(v) for v in counts], title="Customers by 12-month CLV"))
+            + bar_chart(labels, [float(v) for v in counts], title="Customers by 12-month CLV",
+                        links=links))
     return Section("Customer lifetime value", body,
                    f"CLV: discounted (1 % a month) expected spend over the next 12 months, from "
                    f"{source} ({type(fit.model).__name__} for purchases, Gamma-Gamma for spend per "

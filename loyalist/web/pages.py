@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from loyalist.access.keys import AuthError, KeyStore, require_role
 from loyalist.api.auth import COOKIE, OPEN_KEY, token_of
 from loyalist.api.cache import cached, cached_segments
+from loyalist.clv.stored import customer_prediction
 from loyalist.data.views import tables
 from loyalist.errors import LoyalistError
 from loyalist.metrics import headline, orders_by_month
@@ -55,6 +56,7 @@ def _filters(as_of: dt.date, seg_map: str, extra: str = "") -> str:
 
 def _page(title: str, sections: list[Section], filters: str = "") -> HTMLResponse:
     nav = ('<nav><a href="/">Overview</a> · <a href="/customers">Customers</a> · '
+           '<a href="/clv">CLV</a> · <a href="/metrics">Metrics</a> · '
            '<a href="/surveys">Surveys</a> · <a href="/program">Program</a> · '
            '<a href="/docs">API</a></nav>')
     html = page(title, "loyalist dashboard", [Section("", nav + filters), *sections])
@@ -171,7 +173,25 @@ def customer(request: Request, customer_id: str, as_of: dt.date | None = None) -
             backend, t, customer_id, as_of=day,
             segments=lambda d: cached_segments(workspace, backend, t, d, seg_map),
             everyone=lambda name, build: cached(workspace, backend, (name, day), build))
-    return _page(f"Customer {customer_id}", _customer_sections(view))
+        clv = customer_prediction(backend, customer_id)
+    sections = _customer_sections(view)
+    if clv is not None:
+        sections.insert(1, _clv_section(clv))
+    return _page(f"Customer {customer_id}", sections)
+
+
+def _clv_section(clv: dict[str, Any]) -> Section:
+    def num(key: str, text: str) -> str:
+        value = clv.get(key)
+        return "-" if value is None else text.format(value)
+
+    return Section("Customer lifetime value", '<div class="cards">'
+                   + card("P(alive)", num("p_alive", "{:.0%}"))
+                   + card("Expected purchases", num("expected_purchases", "{:.2f}"))
+                   + card("CLV", num("clv", "{:,.2f}")) + "</div>",
+                   "From the model stored by `loyalist clv fit`: probability the customer is "
+                   "still active, expected purchases and discounted spend over the horizon of "
+                   "the last `loyalist clv predict` (12 months by default).")
 
 
 def _customer_sections(view: dict[str, Any]) -> list[Section]:

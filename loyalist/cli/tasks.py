@@ -11,6 +11,8 @@ import typer
 from loyalist.cli.common import check_choice, settings_of
 from loyalist.cli.output import app, out, print_rows
 from loyalist.data.views import tables
+from loyalist.risk.credits import applied_ledger
+from loyalist.risk.palive import p_alive_table
 from loyalist.risk.playbooks import close_task, export_tasks, list_tasks, load_playbooks
 from loyalist.risk.playbooks import run_playbooks as run_books
 from loyalist.risk.states import customer_states
@@ -31,14 +33,20 @@ def _engine(ctx: typer.Context) -> sa.Engine:
 def run(ctx: typer.Context, playbooks: Path,
         as_of: Annotated[str | None, typer.Option(help="Day [default: last order].")] = None,
         ) -> None:
-    """Evaluate customer states and create tasks for new entries (once, with cool-down)."""
+    """Evaluate customer states and create tasks for new entries (once, with cool-down).
+
+    Service-recovery credits go on the ledger of the loyalty program in force, once per task.
+    """
     books = load_playbooks(playbooks)
     with Workspace(settings_of(ctx).workspace).ibis() as backend:
         t = tables(backend)
         day = resolve_as_of(backend, t, as_of)
-        frame = backend.execute(customer_states(t, as_of=day))
+        frame = backend.execute(customer_states(t, as_of=day, p_alive=p_alive_table(
+            backend, t, as_of=day)))
     states = set(zip(frame.customer_id.astype(str), frame.state, strict=True))
-    created = run_books(_engine(ctx), books, states, day)
+    engine = _engine(ctx)
+    ledger = applied_ledger(engine, settings_of(ctx).program_file)
+    created = run_books(engine, books, states, day, ledger=ledger)
     out.print(f"{day}: {len(states):,} customer states, {len(created):,} new task(s)",
               highlight=False)
 

@@ -6,7 +6,8 @@ YAML::
       - name: red-health-help
         when: health_red
         action: help_tips           # help_tips, support_call, flexible_plan, winback,
-                                    # service_credit, review_ask, referral_ask
+                                    # service_credit, service_recovery_credit, review_ask,
+                                    # referral_ask
         owner: success
         due_days: 3
         cooldown_days: 30
@@ -17,6 +18,12 @@ recorded and, unless the same playbook gave that customer a task within ``cooldo
 creates one task; staying in the state creates nothing; leaving it closes the entry, so a later
 re-entry counts again. Running twice on a day changes nothing (the entry key and the task id are
 unique: ``<playbook>:<customer>:<day entered>``).
+
+Each task created or closed emits ``task_created`` / ``task_closed`` through the loyalty
+program's outbox (:func:`loyalist.loyalty.outbox.emit`) in the transaction that writes the task,
+keyed ``task:<id>:created`` / ``task:<id>:closed``, so webhooks get each exactly once per change
+whatever is re-run. ``service_recovery_credit`` (with ``points``) also credits the points on the
+ledger of the program in force, once per task (:mod:`loyalist.risk.credits`).
 """
 
 from __future__ import annotations
@@ -31,10 +38,14 @@ import sqlalchemy as sa
 import yaml
 
 from loyalist.errors import InputError, NotFoundError, yaml_problem
+from loyalist.loyalty import outbox
+from loyalist.loyalty.ledger import Ledger
+from loyalist.risk.credits import credit_results, credits_table, post_credit
 from loyalist.risk.states import STATES
 
 ACTIONS = ("help_tips", "support_call", "flexible_plan", "winback", "service_credit",
-           "review_ask", "referral_ask")
+           "service_recovery_credit", "review_ask", "referral_ask")
+CREDIT_ACTION = "service_recovery_credit"
 TASK_STATUS = ("open", "done", "dismissed")
 
 metadata = sa.MetaData()
@@ -77,6 +88,7 @@ class Playbook:
     due_days: int = 3
     cooldown_days: int = 30
     expected_outcome: str = ""
+    points: int = 0
 
 
 def parse_playbooks(data: Any) -> list[Playbook]:
@@ -90,7 +102,7 @@ def parse_playbooks(data: Any) -> list[Playbook]:
         if not isinstance(item, dict):
             raise PlaybookError(f"{key}: must be a mapping", key=key)
         extra = set(item) - {"name", "when", "action", "owner", "due_days", "cooldown_days",
-                             "expected_outcome"}
+                             "expected_outcome", "points"}
         if extra:
             raise PlaybookError(f"{key}.{sorted(extra)[0]}: unknown key",
                                 key=f"{key}.{sorted(extra)[0]}")
@@ -107,10 +119,24 @@ def parse_playbooks(data: Any) -> list[Playbook]:
         out.append(Playbook(item["name"], item["when"], item["action"],
                             str(item.get("owner", "team")), item.get("due_days", 3),
                             item.get("cooldown_days", 30),
-                            str(item.get("expected_outcome", ""))))
+                            str(item.get("expected_outcome", "")), _points(item, key)))
     if len({p.name for p in out}) != len(out):
         raise PlaybookError("playbooks: names repeat", key="playbooks")
     return out
+
+
+def _points(item: dict[str, Any], key: str) -> int:
+    """Points of a ``service_recovery_credit`` (required there, refused elsewhere)."""
+    points = item.get("points")
+    if item["action"] != CREDIT_ACTION:
+        if points is not None:
+            raise PlaybookError(f"{key}.points: only for action {CREDIT_ACTION}",
+                                key=f"{key}.points")
+        return 0
+    if not isinstance(points, int) or isinstance(points, bool) or not 1 <= points <= 1_000_000:
+        raise PlaybookError(f"{key}.points: a whole number 1-1000000 for {CREDIT_ACTION}",
+                            key=f"{key}.points")
+    return points
 
 
 def load_playbooks(path: Path) -> list[Playbook]:
@@ -124,9 +150,14 @@ def load_playbooks(path: Path) -> list[Playbook]:
 
 
 def run_playbooks(engine: sa.Engine, books: list[Playbook], states: set[tuple[str, str]],
-                  day: dt.date) -> list[str]:
-    """Record state entries and exits for ``day``; return the ids of the tasks created."""
+                  day: dt.date, *, ledger: Ledger | None = None) -> list[str]:
+    """Record state entries and exits for ``day``; return the ids of the tasks created.
+
+    ``ledger`` is the ledger of the loyalty program in force, for ``service_recovery_credit``
+    tasks (``None``: no program applied, which those tasks record instead of a credit).
+    """
     metadata.create_all(engine)
+    outbox.ensure_schema(engine)
     created: list[str] = []
     watched = {b.state for b in books}
     with engine.begin() as conn:
@@ -146,13 +177,38 @@ def run_playbooks(engine: sa.Engine, books: list[Playbook], states: set[tuple[st
                 if _cooling(conn, book, customer, day):
                     continue
                 task_id = f"{book.name}:{customer}:{day.isoformat()}"
-                conn.execute(tasks.insert().values(
-                    task_id=task_id, customer_id=customer, playbook=book.name, state=state,
-                    action=book.action, owner=book.owner, created_on=day,
-                    due_on=day + dt.timedelta(days=book.due_days), status="open",
-                    expected_outcome=book.expected_outcome))
+                row = {"task_id": task_id, "customer_id": customer, "playbook": book.name,
+                       "state": state, "action": book.action, "owner": book.owner,
+                       "created_on": day, "due_on": day + dt.timedelta(days=book.due_days),
+                       "status": "open", "expected_outcome": book.expected_outcome}
+                conn.execute(tasks.insert().values(**row))
+                outbox.emit(conn, "task_created", _payload(row), key=f"task:{task_id}:created")
                 created.append(task_id)
+    _post_credits(engine, books, ledger)
     return created
+
+
+def _post_credits(engine: sa.Engine, books: list[Playbook], ledger: Ledger | None) -> None:
+    """Credit every credit task not credited yet.
+
+    Runs after the tasks committed: on SQLite the ledger's write transaction could not start
+    while the tasks' transaction holds the lock.
+    """
+    points = {b.name: b.points for b in books if b.action == CREDIT_ACTION}
+    credited = credits_table(engine)
+    with engine.connect() as conn:
+        pending = conn.execute(sa.select(tasks.c.task_id, tasks.c.customer_id, tasks.c.playbook)
+                               .where(tasks.c.action == CREDIT_ACTION,
+                                      tasks.c.task_id.not_in(sa.select(credited.c.task_id)))
+                               .order_by(tasks.c.task_id)).all()
+    for task in pending:
+        if task.playbook in points:
+            post_credit(engine, ledger, task.task_id, task.customer_id, points[task.playbook])
+
+
+def _payload(row: dict[str, Any]) -> dict[str, Any]:
+    """A task as JSON for webhooks (dates as ISO text)."""
+    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in row.items()}
 
 
 def _cooling(conn: sa.Connection, book: Playbook, customer: str, day: dt.date) -> bool:
@@ -170,7 +226,9 @@ def list_tasks(engine: sa.Engine, status: str | None = None) -> list[dict[str, A
             raise InputError(f"status must be one of {', '.join(TASK_STATUS)}", status=status)
         query = query.where(tasks.c.status == status)
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(query)]
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+    credits = credit_results(engine)
+    return [{**r, "credit": credits.get(r["task_id"])} for r in rows]
 
 
 def close_task(engine: sa.Engine, task_id: str, outcome: str, *, status: str = "done",
@@ -178,18 +236,23 @@ def close_task(engine: sa.Engine, task_id: str, outcome: str, *, status: str = "
     """Record a task's outcome (done or dismissed)."""
     if status not in ("done", "dismissed"):
         raise InputError("status must be done or dismissed", status=status)
+    metadata.create_all(engine)
+    outbox.ensure_schema(engine)
     with engine.begin() as conn:
         done = conn.execute(tasks.update().where(tasks.c.task_id == task_id).values(
             status=status, outcome=outcome, closed_on=day or dt.date.today()))
-    if done.rowcount == 0:
-        raise NotFoundError(f"no task {task_id!r}", task_id=task_id)
+        if done.rowcount == 0:
+            raise NotFoundError(f"no task {task_id!r}", task_id=task_id)
+        row = conn.execute(sa.select(tasks).where(tasks.c.task_id == task_id)).one()
+        outbox.emit(conn, "task_closed", _payload(dict(row._mapping)),
+                    key=f"task:{task_id}:closed")
 
 
 def export_tasks(engine: sa.Engine, path: Path, status: str | None = None) -> int:
     """Write tasks to a CSV file; return how many."""
     rows = list_tasks(engine, status)
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[c.name for c in tasks.columns])
+        writer = csv.DictWriter(handle, fieldnames=[*(c.name for c in tasks.columns), "credit"])
         writer.writeheader()
         writer.writerows(rows)
     return len(rows)

@@ -119,3 +119,48 @@ def test_cli_run_list_export(rfm_workspace, tmp_path):
     assert listed.exit_code == 0
     export = runner.invoke(app, [*ws, "tasks", "export", str(tmp_path / "t.csv")])
     assert export.exit_code == 0 and (tmp_path / "t.csv").exists()
+
+
+def test_task_events_go_out_once_through_the_outbox(engine):
+    import datetime as dt_
+
+    import sqlalchemy as sa
+
+    from loyalist.loyalty.outbox import Dispatcher, outbox
+    from loyalist.loyalty.webhooks import add_webhook
+
+    add_webhook(engine, "https://example.com/hook", ["task_created", "task_closed"])
+    sent = []
+    dispatcher = Dispatcher(engine, http_post=lambda url, body, headers: sent.append(
+        (headers["X-Loyalist-Event"], body)) or 200)
+    states = {("a", "detractor"), ("b", "service_failure")}
+    for _ in range(3):  # replays of the same run
+        run_playbooks(engine, BOOKS, states, D)
+    close_task(engine, "recover:b:2024-06-01", "credit given", day=D)
+    close_task(engine, "recover:b:2024-06-01", "credit given", day=D)  # closed again
+    with engine.connect() as conn:
+        events = conn.execute(sa.select(outbox.c.event_type, outbox.c.key, outbox.c.payload)
+                              .order_by(outbox.c.id)).all()
+    assert [(e.event_type, e.key) for e in events] == [
+        ("task_created", "task:call-detractors:a:2024-06-01:created"),
+        ("task_created", "task:recover:b:2024-06-01:created"),
+        ("task_closed", "task:recover:b:2024-06-01:closed")]
+    assert events[2].payload["outcome"] == "credit given"
+    assert events[0].payload["due_on"] == "2024-06-03"
+    now = dt_.datetime(2024, 6, 1, 12)
+    assert dispatcher.run_once(now)["delivered"] == 3
+    assert dispatcher.run_once(now + dt_.timedelta(hours=1))["delivered"] == 0
+    assert sorted(e for e, _ in sent) == ["task_closed", "task_created", "task_created"]
+
+
+def test_outbox_event_only_with_the_task_write(engine):
+    import sqlalchemy as sa
+
+    from loyalist.loyalty.outbox import outbox
+
+    run_playbooks(engine, BOOKS, {("b", "service_failure")}, D)
+    with pytest.raises(NotFoundError):  # no task: the transaction rolls back, no event
+        close_task(engine, "nope", "x")
+    with engine.connect() as conn:
+        types = conn.execute(sa.select(outbox.c.event_type)).scalars().all()
+    assert types == ["task_created"]

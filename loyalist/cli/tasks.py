@@ -10,10 +10,18 @@ import typer
 
 from loyalist.cli.common import check_choice, settings_of
 from loyalist.cli.output import app, out, print_rows
+from loyalist.data.frames import records
 from loyalist.data.views import tables
 from loyalist.risk.credits import applied_ledger
 from loyalist.risk.palive import p_alive_table
-from loyalist.risk.playbooks import close_task, export_tasks, list_tasks, load_playbooks
+from loyalist.risk.outcomes import measure_outcomes
+from loyalist.risk.playbooks import (
+    close_task,
+    export_tasks,
+    list_entries,
+    list_tasks,
+    load_playbooks,
+)
 from loyalist.risk.playbooks import run_playbooks as run_books
 from loyalist.risk.states import customer_states
 from loyalist.segments.dates import resolve_as_of
@@ -80,3 +88,22 @@ def close(ctx: typer.Context, task_id: str,
     """Record a task's outcome."""
     close_task(_engine(ctx), task_id, outcome, status="dismissed" if dismiss else "done")
     out.print(f"closed {task_id}", highlight=False)
+
+
+@tasks_app.command("outcomes")
+def outcomes(ctx: typer.Context,
+             as_of: Annotated[str | None, typer.Option(help="Day [default: last order].")]
+             = None,
+             days: Annotated[int, typer.Option(help="Window after each task, days.")] = 90,
+             fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+             ) -> None:
+    """Per playbook: share who stayed, came back or referred after a task, vs a baseline."""
+    check_choice("--format", fmt, ("table", "csv", "json"))
+    engine = _engine(ctx)
+    with Workspace(settings_of(ctx).workspace).ibis() as backend:
+        t = tables(backend)
+        day = resolve_as_of(backend, t, as_of)
+        frame = backend.execute(measure_outcomes(t, list_tasks(engine), as_of=day,
+                                                 entries=list_entries(engine), days=days))
+    print_rows(records(frame), fmt, title=f"Task outcomes as of {day} ({days}-day windows)",
+               limit=100)

@@ -231,6 +231,14 @@ def list_tasks(engine: sa.Engine, status: str | None = None) -> list[dict[str, A
     return [{**r, "credit": credits.get(r["task_id"])} for r in rows]
 
 
+def list_entries(engine: sa.Engine) -> list[dict[str, Any]]:
+    """Every state entry the runs recorded (the baseline of outcome measurement)."""
+    metadata.create_all(engine)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.select(entries).order_by(
+            entries.c.entered_on, entries.c.customer_id, entries.c.state))]
+
+
 def close_task(engine: sa.Engine, task_id: str, outcome: str, *, status: str = "done",
                day: dt.date | None = None) -> None:
     """Record a task's outcome (done or dismissed)."""

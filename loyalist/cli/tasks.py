@@ -1,4 +1,4 @@
-"""Task commands: run playbooks, list, export, close."""
+"""Task commands: run playbooks, list, export, close, measure outcomes."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from loyalist.cli.output import app, out, print_rows
 from loyalist.data.frames import records
 from loyalist.data.views import tables
 from loyalist.risk.credits import applied_ledger
-from loyalist.risk.palive import p_alive_table
 from loyalist.risk.outcomes import measure_outcomes
+from loyalist.risk.palive import p_alive_table
 from loyalist.risk.playbooks import (
     close_task,
     export_tasks,

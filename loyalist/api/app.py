@@ -22,6 +22,7 @@ from loyalist.web.clv_page import router as clv_page_router
 from loyalist.web.metrics_page import router as metrics_page_router
 from loyalist.web.program_page import router as program_page_router
 from loyalist.web.survey_page import router as survey_page_router
+from loyalist.web.tasks_page import router as tasks_page_router
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -57,4 +58,5 @@ def create_app(settings: Settings, *, open_access: bool = False,
     app.include_router(metrics_page_router)
     app.include_router(survey_page_router)
     app.include_router(program_page_router)
+    app.include_router(tasks_page_router)
     return app

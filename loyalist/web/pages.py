@@ -58,6 +58,7 @@ def _page(title: str, sections: list[Section], filters: str = "") -> HTMLRespons
     nav = ('<nav><a href="/">Overview</a> · <a href="/customers">Customers</a> · '
            '<a href="/clv">CLV</a> · <a href="/metrics">Metrics</a> · '
            '<a href="/surveys">Surveys</a> · <a href="/program">Program</a> · '
+           '<a href="/tasks">Tasks</a> · '
            '<a href="/docs">API</a></nav>')
     html = page(title, "loyalist dashboard", [Section("", nav + filters), *sections])
     return HTMLResponse(html.replace("<section><h2></h2>", '<section class="bar">', 1))

@@ -231,6 +231,34 @@ class BaseModel:
         return f"{type(self).__name__}({shown}, log_likelihood={self.log_likelihood_:.2f})"
 
 
+class PurchaseModel(BaseModel):
+    """A model of repeat purchases fitted to ``(frequency, recency, T)`` in one time unit.
+
+    ``groups`` names the column combinations whose expensive terms a model computes once per
+    distinct value (see :func:`group_index`); they are stored as ``f<key>``/``i<key>``.
+    """
+
+    groups: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    def fit(self, frequency: Any, recency: Any, T: Any, weights: Any = None) -> Self:  # noqa: N803
+        """Fit to repeat purchases, time of the last purchase and age (same time unit)."""
+        x = as_array(frequency, "frequency", integer=True)
+        t_x = as_array(recency, "recency")
+        t = as_array(T, "T")
+        if np.any(t_x > t + 1e-9):
+            raise InputError("recency must not exceed T", column="recency")
+        return self._fit(*self._prepare(x, t_x, t, weights))
+
+    def _prepare(self, x: Array, t_x: Array, t: Array, weights: Any) -> tuple[Data, Array]:
+        data, w = compress({"x": x, "t_x": t_x, "T": t}, weights)
+        ux, inverse = np.unique(data["x"], return_inverse=True)
+        data["ux"], data["inv"] = ux, inverse.astype(np.float64)
+        for key, cols in self.groups.items():
+            first, groups = group_index(data, cols)
+            data["f" + key], data["i" + key] = first.astype(np.float64), groups.astype(np.float64)
+        return data, w
+
+
 def _numeric_gradient(f: Callable[[Array], float], x: Array, fx: float) -> Array:
     grad = np.empty_like(x)
     for i in range(len(x)):

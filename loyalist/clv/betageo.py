@@ -23,17 +23,13 @@ from scipy.special import betaln, digamma, gammaln, hyp2f1, log_expit
 
 from loyalist.clv.base import (
     Array,
-    BaseModel,
     Data,
-    as_array,
+    PurchaseModel,
     broadcast,
-    compress,
-    group_index,
 )
-from loyalist.errors import InputError
 
 
-class BetaGeo(BaseModel):
+class BetaGeo(PurchaseModel):
     """BG/NBD model: ``fit(frequency, recency, T)`` estimates ``r, alpha, a, b``.
 
     Examples
@@ -49,23 +45,8 @@ class BetaGeo(BaseModel):
     initial: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0, 1.0)
     modified: ClassVar[bool] = False
 
-    def fit(self, frequency: Any, recency: Any, T: Any, weights: Any = None) -> BetaGeo:  # noqa: N803
-        """Fit to repeat purchases, time of the last purchase and age (same time unit)."""
-        x = as_array(frequency, "frequency", integer=True)
-        t_x = as_array(recency, "recency")
-        t = as_array(T, "T")
-        if np.any(t_x > t + 1e-9):
-            raise InputError("recency must not exceed T", column="recency")
-        return self._fit(*self._prepare(x, t_x, t, weights))
-
-    def _prepare(self, x: Array, t_x: Array, t: Array, weights: Any) -> tuple[Data, Array]:
-        data, w = compress({"x": x, "t_x": t_x, "T": t}, weights)
-        ux, inverse = np.unique(data["x"], return_inverse=True)
-        data["ux"], data["inv"] = ux, inverse.astype(np.float64)
-        # ages repeat (one per first-purchase day): their logs are taken once per distinct age
-        first, groups = group_index(data, ["T"])
-        data["fa"], data["ia"] = first.astype(np.float64), groups.astype(np.float64)
-        return data, w
+    # ages repeat (one per first-purchase day): their logs are taken once per distinct age
+    groups: ClassVar[dict[str, tuple[str, ...]]] = {"a": ("T",)}
 
     def _start(self, data: Data, weights: Array) -> Array:
         # alpha on the data's time scale: the mean age is a good order of magnitude
@@ -159,9 +140,13 @@ class BetaGeo(BaseModel):
         z = h / (alpha + age + h)
         # Euler: ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x+s; a+b+x+s-1; z)
         #      = (1-z)^(a-1) 2F1(a+b+s-1-r, a-1; a+b+x+s-1; z), finite for any x
-        tail = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b + shift - 1 - r, a - 1,
-                                                         a + b + x + shift - 1, z)
-        return np.atleast_1d((a + b + x + shift - 1) / (a - 1) * (1 - tail))
+        with np.errstate(all="ignore"):
+            tail = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b + shift - 1 - r, a - 1,
+                                                             a + b + x + shift - 1, z)
+            out = (a + b + x + shift - 1) / (a - 1) * (1 - tail)
+        # a and b so large that nobody drops out: purchases at the posterior mean rate
+        out = np.where(np.isfinite(out), out, (r + x) / (alpha + age) * h)
+        return np.atleast_1d(out)
 
     def expected_number_of_purchases_up_to_time(self, t: Any) -> Array:
         """E[X(t)] for a customer who has just made a first purchase."""

@@ -29,8 +29,8 @@ class ShiftedBetaGeo(BaseModel):
     Examples
     --------
     >>> m = ShiftedBetaGeo().fit([1000, 631, 468, 382, 326])
-    >>> [round(v, 3) for v in m.survival_function([1, 2])]
-    [0.631, 0.468]
+    >>> [round(float(v), 3) for v in m.survival_function([1, 2])]
+    [0.629, 0.472]
     """
 
     param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta")

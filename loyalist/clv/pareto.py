@@ -27,14 +27,10 @@ from scipy.special import digamma, gammaln, hyp2f1
 
 from loyalist.clv.base import (
     Array,
-    BaseModel,
     Data,
-    as_array,
+    PurchaseModel,
     broadcast,
-    compress,
-    group_index,
 )
-from loyalist.errors import InputError
 
 
 def _log_a(r: float, alpha: float, s: float, beta: float, x: Array, u: Array) -> Array:
@@ -71,7 +67,7 @@ def _log_terms(p: Array, x: Array, t_x: Array, t: Array,
     return alive, died
 
 
-class ParetoNBD(BaseModel):
+class ParetoNBD(PurchaseModel):
     """Pareto/NBD model: ``fit(frequency, recency, T)`` estimates ``r, alpha, s, beta``.
 
     Examples
@@ -86,24 +82,8 @@ class ParetoNBD(BaseModel):
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
     initial: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0, 1.0)
 
-    def fit(self, frequency: Any, recency: Any, T: Any, weights: Any = None) -> ParetoNBD:  # noqa: N803
-        """Fit to repeat purchases, time of the last purchase and age (same time unit)."""
-        x = as_array(frequency, "frequency", integer=True)
-        t_x = as_array(recency, "recency")
-        t = as_array(T, "T")
-        if np.any(t_x > t + 1e-9):
-            raise InputError("recency must not exceed T", column="recency")
-        return self._fit(*self._prepare(x, t_x, t, weights))
-
-    def _prepare(self, x: Array, t_x: Array, t: Array, weights: Any) -> tuple[Data, Array]:
-        data, w = compress({"x": x, "t_x": t_x, "T": t}, weights)
-        ux, inverse = np.unique(data["x"], return_inverse=True)
-        data["ux"], data["inv"] = ux, inverse.astype(np.float64)
-        for prefix, cols in (("t", ["x", "t_x"]), ("a", ["x", "T"])):
-            first, inv = group_index(data, cols)
-            data["f" + prefix] = first.astype(np.float64)
-            data["i" + prefix] = inv.astype(np.float64)
-        return data, w
+    # the hypergeometric terms depend on (x, t_x) or (x, T) only
+    groups: ClassVar[dict[str, tuple[str, ...]]] = {"t": ("x", "t_x"), "a": ("x", "T")}
 
     def _start(self, data: Data, weights: Array) -> Array:
         scale = float(np.average(data["T"], weights=weights)) or 1.0

@@ -51,8 +51,9 @@ def customer_lifetime_value(transactions: PurchaseModel, spend: SpendModel, freq
     Examples
     --------
     >>> from loyalist.clv import BetaGeo, GammaGamma
-    >>> bg = BetaGeo().fit([0, 1, 3, 5, 2, 0], [0, 4, 20, 30, 9, 0], [38] * 6)
-    >>> gg = GammaGamma().fit([1, 3, 5, 2], [20.0, 35.0, 18.0, 40.0])
+    >>> bg, gg = BetaGeo(), GammaGamma()      # the CDNOW estimates (weeks)
+    >>> bg.params_ = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    >>> gg.params_ = {"p": 6.25, "q": 3.74, "gamma": 15.44}
     >>> value = customer_lifetime_value(bg, gg, [5, 0], [30, 0], [38, 38], [18.0, 0.0])
     >>> bool(value[0] > value[1] > 0)
     True

@@ -6,8 +6,6 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -18,28 +16,13 @@ from loyalist.data.views import tables
 from loyalist.errors import InputError
 from loyalist.report.build import build_report
 from loyalist.store.workspace import Workspace
-
-
-def _orders(n_customers: int = 400, seed: int = 3) -> pd.DataFrame:
-    """Customers acquired over 8 weeks who buy at their own rate until they leave."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    start = dt.datetime(2024, 1, 1)
-    for c in range(n_customers):
-        first = int(rng.integers(0, 56))
-        rate, life = rng.gamma(0.9, 1 / 20), rng.exponential(200)
-        day = first
-        while day <= 364 and day - first <= life:
-            rows.append((f"o{len(rows)}", f"c{c}", start + dt.timedelta(days=day),
-                         float(np.round(rng.gamma(4, 8), 2))))
-            day += max(1, int(rng.exponential(1 / rate)))
-    return pd.DataFrame(rows, columns=["order_id", "customer_id", "ordered_at", "amount"])
+from tests.support.clv_shop import clv_orders
 
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     ws = Workspace(tmp_path_factory.mktemp("clv") / "ws")
-    load("orders", _orders(), workspace=ws, source="synthetic")
+    load("orders", clv_orders(), workspace=ws, source="synthetic")
     return ws
 
 
@@ -65,8 +48,8 @@ def test_fit_validate_predict(shop: Workspace) -> None:
     assert (longer.expected_purchases >= p.expected_purchases - 1e-12).all()
 
 
-def test_repeat_purchases_in_tracking_match_the_orders(shop: Workspace) -> None:
-    orders = _orders()
+def test_repeat_purchases_in_tracking_match_theclv_orders(shop: Workspace) -> None:
+    orders = clv_orders()
     days = orders.assign(day=orders.ordered_at.dt.normalize())[["customer_id", "day"]]
     days = days.drop_duplicates()
     repeats = len(days) - days.customer_id.nunique()
@@ -109,7 +92,7 @@ def test_cli_fit_then_predict_store_results(shop: Workspace, tmp_path: Path) -> 
 
 def test_predict_without_fit_says_what_to_do(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws")
-    load("orders", _orders(20), workspace=ws, source="synthetic")
+    load("orders", clv_orders(20), workspace=ws, source="synthetic")
     result = CliRunner().invoke(app, ["--workspace", str(ws.path), "clv", "predict"])
     assert result.exit_code == 2 and "clv fit" in result.output
 
@@ -123,6 +106,6 @@ def test_report_shows_clv_sections(shop: Workspace, tmp_path: Path) -> None:
 
 def test_report_without_orders_says_which_import(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "empty")
-    load("orders", _orders(0), workspace=ws, source="synthetic")
+    load("orders", clv_orders(0), workspace=ws, source="synthetic")
     html = build_report(ws, tmp_path / "r.html").read_text()
     assert "No data yet" in html and "loyalist clv fit" in html

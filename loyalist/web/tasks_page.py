@@ -105,8 +105,16 @@ def _outcomes(request: Request, rows: list[dict[str, Any]], engine: sa.Engine) -
     data = records(frame)
     if not data:
         return Section("Outcomes", '<p class="absent">No tasks to measure yet.</p>', caption)
-    return Section(f"Outcomes as of {day}", table(
-        list(OUTCOME_COLUMNS), [[r[c] for c in OUTCOME_COLUMNS] for r in data]), caption)
+    return Section(f"Outcomes as of {day}", '<div id="outcomes">' + table(
+        [c.replace("_", " ") for c in OUTCOME_COLUMNS],
+        [[_share(c, r[c]) for c in OUTCOME_COLUMNS] for r in data]) + "</div>", caption)
+
+
+def _share(column: str, value: Any) -> Any:
+    """Shares as percentages ("-": nothing measured); counts and names as they are."""
+    if column.endswith(("stayed", "came_back", "referred")):
+        return "-" if value is None else f"{float(value):.1%}"
+    return value
 
 
 @router.get("/tasks", response_class=HTMLResponse)

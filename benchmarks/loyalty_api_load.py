@@ -7,7 +7,8 @@ redeems (points) with idempotency keys to a few hundred members; one write in te
 key of the thread's previous write, which must be answered as a replay. Prints throughput and
 latency percentiles, then checks consistency:
 every member's balance equals the sum of its entries and what the clients were told was
-written (accepted earns minus accepted spends), and no member is below zero.
+written (accepted earns minus accepted spends), no member is below zero, and
+``Ledger.reconcile`` finds the derived rows equal to their values recomputed from entries.
 
 Goal (issue #8): >= 500 requests/s and p99 <= 50 ms. PostgreSQL runs on a throw-away server
 started like the tests' (``tests/support/postgres.py``).
@@ -136,9 +137,11 @@ def check(url: str, tally: Tally) -> str:
         stored = int(sums.get(member, 0))
         if not (balance.total == stored == tally.points[member] and balance.available >= 0):
             problems += 1
+    derived = len(ledger.reconcile())
     engine.dispose()
-    return "OK" if problems == 0 and tally.bad_replays == 0 else (
-        f"MISMATCH ({problems} member(s), {tally.bad_replays} bad replay(s))")
+    return "OK" if problems == derived == tally.bad_replays == 0 else (
+        f"MISMATCH ({problems} member(s), {tally.bad_replays} bad replay(s), "
+        f"{derived} reconcile mismatch(es))")
 
 
 def run(label: str, url: str, args: argparse.Namespace) -> None:

@@ -16,20 +16,27 @@ import sqlalchemy as sa
 
 from loyalist.loyalty import outbox
 from loyalist.loyalty.derived import Summary
+from loyalist.loyalty.prepared import Prepared
 from loyalist.loyalty.state import Allocation, EntryRow, MemberState
 from loyalist.loyalty.tables import allocations, balances, entries, lots, tier_items
 
 _P = sa.bindparam
-_SET_LOT = entries.update().where(entries.c.id == _P("entry_id")).values(lot_id=_P("lot"))
-_TAKE = lots.update().where(lots.c.lot_id == _P("b_lot")).values(
-    remaining=lots.c.remaining - _P("b_taken"))
-_TOTALS = balances.update().where(balances.c.member_id == _P("b_member")).values(
+_SET_LOT = Prepared(entries.update().where(entries.c.id == _P("entry_id")).values(lot_id=_P("lot")))
+_TAKE = Prepared(lots.update().where(lots.c.lot_id == _P("b_lot")).values(
+    remaining=lots.c.remaining - _P("b_taken")))
+_TOTALS = Prepared(balances.update().where(balances.c.member_id == _P("b_member")).values(
     total=balances.c.total + _P("b_total"), earned=balances.c.earned + _P("b_earned"),
-    spend_minor=balances.c.spend_minor + _P("b_spend"), orders=balances.c.orders + _P("b_orders"))
-_REDATE = tier_items.update().where(
+    spend_minor=balances.c.spend_minor + _P("b_spend"), orders=balances.c.orders + _P("b_orders")))
+_REDATE = Prepared(tier_items.update().where(
     tier_items.c.member_id == _P("b_member"), tier_items.c.reference == _P("b_reference"),
     sa.or_(tier_items.c.basis == "spend", tier_items.c.clawback.is_(True))).values(
-    at=_P("b_at"))
+    at=_P("b_at")))
+_LOT_KEYS = ("lot_id", "member_id", "debt", "created_at", "available_at", "expires_at",
+             "reference", "remaining")
+_NEW_LOTS = Prepared(lots.insert(), _LOT_KEYS)
+_NEW_ITEMS = Prepared(tier_items.insert(), ("entry_id", "basis", "member_id", "at", "value",
+                                            "reference", "clawback"))
+_ALLOCATE = Prepared(allocations.insert(), ("entry_id", "lot_id", "member_id", "points"))
 
 
 class Changes:
@@ -119,26 +126,17 @@ class Changes:
 
     def flush_rows(self, conn: sa.Connection) -> None:
         """Write the derived rows and allocations (one statement per table at most)."""
-        lot_ids = [{"entry_id": i, "lot": i} for i in self.new_lots]
-        if lot_ids:
-            conn.execute(_SET_LOT, lot_ids)
-        if self.allocations:
-            conn.execute(allocations.insert(), self.allocations)
-        if self.taken:
-            conn.execute(_TAKE, [{"b_lot": k, "b_taken": v} for k, v in self.taken.items()])
-        new = list(self.new_lots.values()) + self._debts()
-        if new:
-            conn.execute(lots.insert(), new)
-        for reference in self.redated:
-            conn.execute(_REDATE, {"b_member": self.member_id, "b_reference": reference,
-                                   "b_at": self.at})
-        if self.items:
-            conn.execute(tier_items.insert(), self.items)
+        _SET_LOT.many(conn, [{"entry_id": i, "lot": i} for i in self.new_lots])
+        _ALLOCATE.many(conn, self.allocations)
+        _TAKE.many(conn, [{"b_lot": k, "b_taken": v} for k, v in self.taken.items()])
+        _NEW_LOTS.many(conn, list(self.new_lots.values()) + self._debts())
+        _REDATE.many(conn, [{"b_member": self.member_id, "b_reference": reference,
+                             "b_at": self.at} for reference in self.redated])
+        _NEW_ITEMS.many(conn, self.items)
         t = self.totals
         if t != Summary():
-            conn.execute(_TOTALS, {"b_member": self.member_id, "b_total": t.total,
-                                   "b_earned": t.earned, "b_spend": t.spend_minor,
-                                   "b_orders": t.orders})
+            _TOTALS.run(conn, b_member=self.member_id, b_total=t.total, b_earned=t.earned,
+                        b_spend=t.spend_minor, b_orders=t.orders)
 
     def flush_events(self, conn: sa.Connection) -> None:
         """Write the outbox events (one statement)."""

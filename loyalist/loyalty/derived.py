@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from loyalist.loyalty.earning import Usage
+from loyalist.loyalty.prepared import Prepared
 from loyalist.loyalty.program_schema import Program
 from loyalist.loyalty.reads import load_state
 from loyalist.loyalty.reconcile import rebuild
@@ -26,7 +27,7 @@ from loyalist.loyalty.tables import balances, entries, lots, members, requests, 
 from loyalist.loyalty.tiers import TierStatus, needed_from, tier_from_items
 
 _P = sa.bindparam
-_LOCK = (sa.select(members.c.joined_at, members.c.segment, balances.c.total, balances.c.earned,
+_LOCK = Prepared(sa.select(members.c.joined_at, members.c.segment, balances.c.total, balances.c.earned,
                    balances.c.spend_minor, balances.c.orders, requests.c.fingerprint,
                    requests.c.response)
          .select_from(members.outerjoin(balances, balances.c.member_id == members.c.member_id)
@@ -36,19 +37,23 @@ _NEW_MEMBER = {"postgresql": postgresql.insert(members).on_conflict_do_nothing()
 _NEW_BALANCE = {"postgresql": postgresql.insert(balances).on_conflict_do_nothing()}
 _LOT_COLUMNS = (lots.c.lot_id, lots.c.debt, lots.c.created_at, lots.c.available_at,
                 lots.c.expires_at, lots.c.reference, lots.c.remaining)
-_OPEN = sa.select(*_LOT_COLUMNS).where(lots.c.member_id == _P("member_id"), lots.c.remaining > 0)
-_LIVE = _OPEN.where(sa.or_(lots.c.expires_at.is_(None), lots.c.expires_at > _P("at")))
-_ITEMS = sa.select(tier_items.c.at, tier_items.c.value).where(
+_OPEN_SQL = sa.select(*_LOT_COLUMNS).where(lots.c.member_id == _P("member_id"),
+                                          lots.c.remaining > 0)
+_OPEN = Prepared(_OPEN_SQL)
+_LIVE = Prepared(_OPEN_SQL.where(sa.or_(lots.c.expires_at.is_(None),
+                                        lots.c.expires_at > _P("at"))))
+_ITEMS = Prepared(sa.select(tier_items.c.at, tier_items.c.value).where(
     tier_items.c.member_id == _P("member_id"), tier_items.c.basis == _P("basis"),
-    tier_items.c.at >= _P("since"))
+    tier_items.c.at >= _P("since")))
 _ENTRY_COLUMNS = (entries.c.id, entries.c.kind, entries.c.points, entries.c.created_at,
                   entries.c.available_at, entries.c.expires_at, entries.c.reference,
                   entries.c.rule_id, entries.c.amount_minor, entries.c.written_off)
-_BY_REFERENCE = sa.select(*_ENTRY_COLUMNS).where(
-    entries.c.member_id == _P("member_id"), entries.c.reference == _P("reference"))
-_USAGE = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(entries.c.points), 0)).where(
-    entries.c.member_id == _P("member_id"), entries.c.rule_id == _P("rule_id"),
-    entries.c.kind == "earn", entries.c.points > 0, entries.c.created_at >= _P("since"))
+_BY_REFERENCE = Prepared(sa.select(*_ENTRY_COLUMNS).where(
+    entries.c.member_id == _P("member_id"), entries.c.reference == _P("reference")))
+_USAGE = Prepared(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(entries.c.points), 0))
+                  .where(entries.c.member_id == _P("member_id"),
+                         entries.c.rule_id == _P("rule_id"), entries.c.kind == "earn",
+                         entries.c.points > 0, entries.c.created_at >= _P("since")))
 _EVENT_EARNS = sa.select(entries.c.rule_id, sa.func.count()).where(
     entries.c.member_id == _P("member_id"), entries.c.kind == "earn",
     entries.c.rule_id.in_(_P("rule_ids", expanding=True))).group_by(entries.c.rule_id)
@@ -80,21 +85,27 @@ def lock(conn: sa.Connection, member_id: str, key: str, at: dt.datetime) -> Lock
 
     A member written before the derived tables existed gets them rebuilt from its entries.
     """
-    bind = {"member_id": member_id, "key": key}
-    row = conn.execute(_LOCK, bind).first()
+    row = _LOCK.first(conn, member_id=member_id, key=key)
     if row is None:
         dialect = conn.dialect.name
         conn.execute(_NEW_MEMBER.get(dialect, members.insert()), {
             "member_id": member_id, "joined_at": at, "segment": None, "created_at": at})
         conn.execute(_NEW_BALANCE.get(dialect, balances.insert()), {
             "member_id": member_id, "total": 0, "earned": 0, "spend_minor": 0, "orders": 0})
-        row = conn.execute(_LOCK, bind).one()
-    elif row.total is None:
+    elif row[2] is None:
         rebuild(conn, member_id)
-        row = conn.execute(_LOCK, bind).one()
-    stored = None if row.fingerprint is None else (row.fingerprint, dict(row.response))
-    return Locked(row.joined_at, row.segment, Summary(
-        int(row.total), int(row.earned), int(row.spend_minor), int(row.orders)), stored)
+    else:
+        return _locked(row)
+    row = _LOCK.first(conn, member_id=member_id, key=key)
+    assert row is not None
+    return _locked(row)
+
+
+def _locked(row: tuple[Any, ...]) -> Locked:
+    joined_at, segment, total, earned, spend_minor, orders, fingerprint, response = row
+    stored = None if fingerprint is None else (fingerprint, dict(response))
+    return Locked(joined_at, segment, Summary(int(total), int(earned), int(spend_minor),
+                                              int(orders)), stored)
 
 
 def open_state(conn: sa.Connection, member_id: str, program: Program, at: dt.datetime, *,
@@ -107,11 +118,11 @@ def open_state(conn: sa.Connection, member_id: str, program: Program, at: dt.dat
     """
     if program.expiry.mode == "inactivity":
         return load_state(conn, member_id, program.expiry)
-    rows = conn.execute(_OPEN if expired else _LIVE, {"member_id": member_id, "at": at})
+    rows = (_OPEN if expired else _LIVE).all(conn, member_id=member_id, at=at)
     return MemberState(member_id, [
-        EntryRow(r.lot_id, "clawback", -int(r.remaining), r.created_at) if r.debt else
-        EntryRow(r.lot_id, "earn", int(r.remaining), r.created_at, r.available_at,
-                 r.expires_at, r.reference) for r in rows], program.expiry)
+        EntryRow(lot_id, "clawback", -int(left), created) if debt else
+        EntryRow(lot_id, "earn", int(left), created, available, expires, reference)
+        for lot_id, debt, created, available, expires, reference, left in rows], program.expiry)
 
 
 @dataclass
@@ -139,8 +150,8 @@ def tier_view(conn: sa.Connection, member_id: str, program: Program, at: dt.date
     policy = program.tiers
     since, lifetime = needed_from(policy, at)
     since = since or _EVER
-    items = [(t, int(v)) for t, v in conn.execute(_ITEMS, {
-        "member_id": member_id, "basis": policy.basis, "since": since})]
+    items = [(t, int(v)) for t, v in _ITEMS.all(conn, member_id=member_id, basis=policy.basis,
+                                                 since=since)]
     base = None
     if lifetime:
         total = summary.earned if policy.basis == "points_earned" else summary.spend_minor
@@ -150,20 +161,18 @@ def tier_view(conn: sa.Connection, member_id: str, program: Program, at: dt.date
 
 def by_reference(conn: sa.Connection, member_id: str, reference: str) -> list[EntryRow]:
     """The member's entries with ``reference`` (an order's earns and clawbacks)."""
-    return [EntryRow(r.id, r.kind, int(r.points), r.created_at, r.available_at, r.expires_at,
-                     r.reference, r.rule_id,
-                     None if r.amount_minor is None else int(r.amount_minor),
-                     int(r.written_off or 0))
-            for r in conn.execute(_BY_REFERENCE, {"member_id": member_id,
-                                                  "reference": reference})]
+    return [EntryRow(i, kind, int(points), created, available, expires, ref, rule,
+                     None if amount is None else int(amount), int(written_off or 0))
+            for i, kind, points, created, available, expires, ref, rule, amount, written_off
+            in _BY_REFERENCE.all(conn, member_id=member_id, reference=reference)]
 
 
 def usage(conn: sa.Connection, member_id: str) -> Usage:
     """A :data:`~loyalist.loyalty.earning.Usage` that counts a rule's earns with one query."""
 
     def count(rule_id: str, since: dt.datetime | None) -> tuple[int, int]:
-        times, points = conn.execute(_USAGE, {"member_id": member_id, "rule_id": rule_id,
-                                              "since": since or _EVER}).one()
+        times, points = _USAGE.all(conn, member_id=member_id, rule_id=rule_id,
+                                   since=since or _EVER)[0]
         return int(times), int(points)
 
     return count

@@ -40,6 +40,7 @@ from loyalist.errors import InputError, NotFoundError
 from loyalist.loyalty import derived, outbox, reconcile, writes
 from loyalist.loyalty.earning import Member, event_points, order_points
 from loyalist.loyalty.errors import REFUSALS, IdempotencyConflictError, RedemptionError
+from loyalist.loyalty.prepared import Prepared
 from loyalist.loyalty.program_schema import EVENTS, Program
 from loyalist.loyalty.reads import StatementLine, load_state, statement, won_badges
 from loyalist.loyalty.reconcile import Mismatch
@@ -49,7 +50,8 @@ from loyalist.loyalty.tiers import TierStatus, tier_status
 from loyalist.loyalty.txn import lock_member, write_transaction
 
 Action = Callable[[writes.Context], dict[str, Any]]
-_STORE = requests.insert()
+_STORE = Prepared(requests.insert(), ("key", "member_id", "op", "fingerprint", "response",
+                                      "created_at"))
 
 
 @dataclass(frozen=True)
@@ -336,8 +338,8 @@ class Ledger:
             response: dict[str, Any] = {"error": exc.to_dict()}
         else:
             response = self._response(ctx, op, result, tier)
-        conn.execute(_STORE, {"key": key, "member_id": member_id, "op": op,
-                              "fingerprint": fingerprint, "response": response, "created_at": at})
+        _STORE.run(conn, key=key, member_id=member_id, op=op, fingerprint=fingerprint,
+                   response=response, created_at=at)
         return response, False
 
     def _response(self, ctx: writes.Context, op: str, result: dict[str, Any],

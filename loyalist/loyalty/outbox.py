@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from loyalist.errors import InputError, NotFoundError
+from loyalist.loyalty.prepared import Prepared
 
 log = logging.getLogger("loyalist.outbox")
 metadata = sa.MetaData()
@@ -78,8 +79,9 @@ deliveries = sa.Table(
 
 _KEY_USED = sa.select(outbox.c.id).where(outbox.c.key == sa.bindparam("key")).limit(1)
 # Engines that can skip a duplicate key in the insert itself (one statement for many events).
-_INSERT_NEW = {"sqlite": sqlite.insert(outbox).on_conflict_do_nothing(),
-               "postgresql": postgresql.insert(outbox).on_conflict_do_nothing()}
+_KEYS = ("event_id", "key", "event_type", "payload", "created_at", "fanned_out")
+_INSERT_NEW = {"sqlite": Prepared(sqlite.insert(outbox).on_conflict_do_nothing(), _KEYS),
+               "postgresql": Prepared(postgresql.insert(outbox).on_conflict_do_nothing(), _KEYS)}
 
 HttpPost = Callable[[str, bytes, dict[str, str]], int]
 """Send ``body`` to a URL with headers and return the HTTP status; raise ``OSError`` on failure."""
@@ -137,11 +139,12 @@ def emit_many(conn: sa.Connection, events: list[tuple[str, dict[str, Any], str]]
         first.setdefault(key, _row(kind, payload, key, now))
     rows = list(first.values())
     insert = _INSERT_NEW.get(conn.dialect.name)
-    if insert is None:  # any other engine: look each key up first
-        rows = [r for r in rows if conn.execute(_KEY_USED, {"key": r["key"]}).first() is None]
-        insert = outbox.insert()
-    if rows:
-        conn.execute(insert, rows)
+    if insert is not None:
+        insert.many(conn, rows)
+        return
+    rows = [r for r in rows if conn.execute(_KEY_USED, {"key": r["key"]}).first() is None]
+    if rows:  # any other engine: each key was looked up first
+        conn.execute(outbox.insert(), rows)
 
 
 def sign(secret: str, body: bytes, timestamp: int) -> str:

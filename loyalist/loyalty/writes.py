@@ -17,19 +17,22 @@ from loyalist.loyalty.changes import Changes
 from loyalist.loyalty.derived import Summary, TierView
 from loyalist.loyalty.earning import Member, Usage, divide, targets
 from loyalist.loyalty.errors import InsufficientPointsError, NotEligibleError, OutOfStockError
+from loyalist.loyalty.prepared import Prepared
 from loyalist.loyalty.program_schema import Program, Reward
-from loyalist.loyalty.reads import load_state, won_badges
+from loyalist.loyalty.reads import load_state
 from loyalist.loyalty.state import Allocation, EntryRow, MemberState
 from loyalist.loyalty.tables import badges, entries, reward_stock
 from loyalist.loyalty.tiers import Totals, badges_won, progress_of
 
-_INSERT_ENTRY = entries.insert()
-_INSERT_BADGE = badges.insert()
-_TAKE_STOCK = reward_stock.update().where(
-    reward_stock.c.reward_id == sa.bindparam("b_reward_id"), reward_stock.c.remaining > 0).values(
-    remaining=reward_stock.c.remaining - 1)
 _ENTRY_COLUMNS = ("kind", "points", "lot_id", "available_at", "expires_at", "reference",
                   "reason", "rule_id", "amount_minor", "written_off")
+_INSERT_ENTRY = Prepared(entries.insert().returning(entries.c.id), (
+    *_ENTRY_COLUMNS, "member_id", "idempotency_key", "created_at"))
+_INSERT_BADGE = badges.insert()
+_WON = Prepared(sa.select(badges.c.badge_id).where(badges.c.member_id == sa.bindparam("m")))
+_TAKE_STOCK = Prepared(reward_stock.update().where(
+    reward_stock.c.reward_id == sa.bindparam("b_reward_id"), reward_stock.c.remaining > 0).values(
+    remaining=reward_stock.c.remaining - 1))
 
 
 @dataclass
@@ -60,8 +63,7 @@ class Context:
         row = {c: values.get(c) for c in _ENTRY_COLUMNS}
         row.update(member_id=self.member.member_id, idempotency_key=self.key + suffix,
                    written_off=values.get("written_off", 0), created_at=self.at)
-        result = self.conn.execute(_INSERT_ENTRY, row)
-        entry_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        entry_id = int(_INSERT_ENTRY.all(self.conn, **row)[0][0])
         self.entry_ids.append(entry_id)
         self.changes.entry(EntryRow(
             entry_id, row["kind"], row["points"], self.at, row["available_at"],
@@ -170,7 +172,7 @@ def post_redeem(ctx: Context, reward: Reward) -> int:
             f"{reward.id} costs {reward.cost} points, {max(available, 0)} available",
             member_id=ctx.member.member_id, needed=reward.cost, available=available)
     if reward.stock is not None:
-        taken = ctx.conn.execute(_TAKE_STOCK, {"b_reward_id": reward.id}).rowcount
+        taken = _TAKE_STOCK.run(ctx.conn, b_reward_id=reward.id).rowcount
         if taken != 1:
             raise OutOfStockError(f"reward {reward.id} is out of stock", reward_id=reward.id)
     points = post_spend(ctx, reward.cost, reference=reward.id, reason=f"reward:{reward.id}")
@@ -278,7 +280,7 @@ def _badges(ctx: Context, tier: str | None) -> list[str]:
     if not events and not any(progress[b.id] >= b.at_least for b in ctx.program.badges):
         return []
     member_id = ctx.member.member_id
-    already = set(won_badges(ctx.conn, member_id))
+    already = {badge_id for (badge_id,) in _WON.all(ctx.conn, m=member_id)}
     events = {b.event for b in ctx.program.badges if b.metric == "events" and b.id not in already}
     if events:
         totals = Totals(totals.earned, totals.spend_minor, totals.orders,

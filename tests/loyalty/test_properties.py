@@ -68,6 +68,8 @@ def _check(ledger: Ledger, at: dt.datetime, policy: str) -> None:
             assert 0 <= row.used <= row.points
         if row.points < 0:
             assert row.covered <= -row.points
+    # the rows writes read (lots left, debts, totals, tier items) equal the entries' values
+    assert ledger.reconcile() == []
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -77,7 +79,13 @@ def _check(ledger: Ledger, at: dt.datetime, policy: str) -> None:
                                {"mode": "inactivity", "days": 60}]))
 def test_books_always_balance(ops, policy, expiry):
     engine = sa.create_engine("sqlite://")
-    ledger = Ledger(engine, make_program(clawback=policy, expiry=expiry, pending_days=14))
+    tiers = {"levels": [{"id": "silver", "threshold": 100}, {"id": "gold", "threshold": 300}],
+             "window": "rolling_12_months", "downgrade": "grace", "grace_days": 30}
+    badges = [{"id": "big", "metric": "points_earned", "at_least": 200},
+              {"id": "shopper", "metric": "orders", "at_least": 2},
+              {"id": "spender", "metric": "spend", "at_least": 300}]
+    ledger = Ledger(engine, make_program(clawback=policy, expiry=expiry, pending_days=14,
+                                         tiers=tiers, badges=badges))
     ledger.ensure_schema()
     at, done, orders = T0, [], []
     for i, op in enumerate(ops):

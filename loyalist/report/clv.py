@@ -27,6 +27,7 @@ from loyalist.report.html import Section, absent, card
 from loyalist.report.tables import heat_grid
 
 CLV_BINS = [0, 10, 25, 50, 100, 250, 500, 1000, np.inf]
+MIN_CUSTOMERS = 30  # fewest identified customers the report fits a model for itself
 FILL = "Import orders with customer ids (`loyalist import orders FILE`), then `loyalist clv fit`."
 
 
@@ -35,7 +36,7 @@ def clv_results(backend: Any, t: dict[str, ir.Table],
     """The stored CLV fit and predictions, or a BG/NBD fit made now.
 
     A fit made for the report checks itself on the last third of the data (holdout). ``None``
-    when there are no orders to fit.
+    when there are no orders to fit, or fewer than ``MIN_CUSTOMERS`` identified customers.
     """
     stored = load_clv(backend)
     if "clv_models" in stored and len(stored["clv_models"]):
@@ -45,6 +46,9 @@ def clv_results(backend: Any, t: dict[str, ir.Table],
         return fit, stored["clv_predictions"], "the model stored by `loyalist clv fit`"
     if as_of is None:
         return None
+    known = t["orders"].filter(t["orders"].customer_id.notnull())
+    if int(backend.execute(known.customer_id.nunique())) < MIN_CUSTOMERS:
+        return None  # a handful of customers gives degenerate parameters (a -> 1: 1/(a-1))
     first = backend.execute(t["orders"].ordered_at.min())
     start = pd.Timestamp(first).date()
     calibration_end = start + (as_of - start) * 2 // 3 if (as_of - start).days > 60 else None
@@ -68,7 +72,12 @@ def clv_sections(backend: Any, t: dict[str, ir.Table], as_of: dt.date | None,
 
     ``band_link(low, high)``, when given, links each CLV band's bar to its customers.
     """
-    found = clv_results(backend, t, as_of)
+    return sections_from(clv_results(backend, t, as_of), band_link)
+
+
+def sections_from(found: tuple[ClvFit, pd.DataFrame, str] | None,
+                  band_link: Callable[[float, float], str] | None = None) -> list[Section]:
+    """The CLV sections of :func:`clv_results`' answer (absent when it is ``None``)."""
     if found is None:
         return [absent("Customer lifetime value", FILL)]
     fit, predictions, source = found
@@ -104,6 +113,7 @@ def _distribution(pred: pd.DataFrame, fit: ClvFit, source: str,
 
 def _matrix(fit: ClvFit, what: str) -> Section:
     s = fit.summary
+    unit = "weeks" if fit.unit == "W" else "days"
     age = float(s["T"].max())
     top = int(min(max(float(s.frequency.quantile(0.99)), 5.0), 30.0))
     freqs = list(range(top + 1))
@@ -115,9 +125,10 @@ def _matrix(fit: ClvFit, what: str) -> Section:
         values = fit.model.conditional_probability_alive(x, t_x, age)
         title, text = "P(alive) by frequency and recency", "{:.0%}"
         caption = ("Probability that a customer is still active, for a customer first seen "
-                   f"{age:.0f} {fit.unit} ago, by repeat purchases (rows) and time of the last "
+                   f"{age:.0f} {unit} ago, by repeat purchases (rows) and time of the last "
                    "purchase after the first (columns): frequent buyers who have not bought for "
-                   "a while are the likeliest to have gone.")
+                   "a while are the likeliest to have gone. BG/NBD counts customers without a "
+                   "repeat purchase as active (they can only leave after a purchase).")
     else:
         values = fit.model.conditional_expected_number_of_purchases_up_to_time(
             52 if fit.unit == "W" else 365, x, t_x, age)
@@ -127,7 +138,7 @@ def _matrix(fit: ClvFit, what: str) -> Section:
     cells = {(f, c): (float(v), text.format(float(v)))
              for (f, c), v in zip(zip(x.astype(int), t_x, strict=True), values, strict=True)}
     cells.update({(0, c): cells[(0, 0.0)] for c in cols})
-    grid = heat_grid("repeat purchases", f"recency ({fit.unit})", freqs, cols, cells)
+    grid = heat_grid("repeat purchases", f"recency ({unit})", freqs, cols, cells)
     return Section(title, grid, caption)
 
 

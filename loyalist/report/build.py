@@ -13,6 +13,7 @@ from loyalist.report.charts import bar_chart
 from loyalist.report.clv import clv_sections
 from loyalist.report.html import Section, absent, card, page
 from loyalist.report.metrics import metric_sections
+from loyalist.report.risk import risk_sections
 from loyalist.report.segments import segment_sections
 from loyalist.report.surveys import survey_sections
 from loyalist.store.workspace import Workspace
@@ -34,6 +35,7 @@ def build_report(workspace: Workspace, out: Path | None = None,
         metric_part = metric_sections(backend, t)
         segment_part = segment_sections(backend, t, day)
         survey_part = survey_sections(backend, t)
+        risk_part = risk_sections(backend, t, day)
         clv_part = clv_sections(backend, t, day)
     sections = [_headline_section(head)]
     if len(monthly):
@@ -50,6 +52,7 @@ def build_report(workspace: Workspace, out: Path | None = None,
     sections.extend(metric_part)
     sections.extend(segment_part)
     sections.extend(clv_part)
+    sections.extend(risk_part)
     sections.extend(survey_part)
     subtitle = f"Workspace {workspace.path} · generated {datetime.now():%Y-%m-%d %H:%M}"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -72,8 +72,8 @@ def risk_sections(backend: Any, t: dict[str, ir.Table], last_order: dt.date | No
                                                    f"{bt.top_decile_lift:.2f}"))
     chart = bar_chart([str(d) for d in cal.decile], [float(r) for r in cal.churn_rate],
                       title="Churn rate by score decile (1 = riskiest)", value_format="{:.0%}")
-    rows = [(int(r.decile), int(r.customers), f"{r.mean_score:.1f}", f"{r.churn_rate:.1%}")
-            for r in cal.itertuples()]
+    rows = [(int(r["decile"]), int(r["customers"]), f"{r['mean_score']:.1f}",
+             f"{r['churn_rate']:.1%}") for r in cal.to_dict(orient="records")]
     caption = (
         f"Every customer who had ordered by {cutoff} was scored as of that day with the default "
         f"health spec (0-100, higher = more risk), then checked against the next {HORIZON} days: "

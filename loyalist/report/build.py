@@ -5,17 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from loyalist.data.views import tables
 from loyalist.metrics import headline, orders_by_month
 from loyalist.report.charts import bar_chart
-from loyalist.report.clv import clv_sections
-from loyalist.report.html import Section, absent, card, page
+from loyalist.report.clv import clv_results, sections_from
+from loyalist.report.headline import report_headline
+from loyalist.report.html import Section, absent, page
 from loyalist.report.metrics import metric_sections
 from loyalist.report.risk import risk_sections
 from loyalist.report.segments import segment_sections
 from loyalist.report.surveys import survey_sections
+from loyalist.report.trends import churn_section, referral_section
 from loyalist.store.workspace import Workspace
 
 
@@ -36,8 +37,11 @@ def build_report(workspace: Workspace, out: Path | None = None,
         segment_part = segment_sections(backend, t, day)
         survey_part = survey_sections(backend, t)
         risk_part = risk_sections(backend, t, day)
-        clv_part = clv_sections(backend, t, day)
-    sections = [_headline_section(head)]
+        found = clv_results(backend, t, day)
+        clv_part = sections_from(found)
+        headline_part = report_headline(backend, t, day, found)
+        trend_part = [churn_section(backend, t), referral_section(backend, t)]
+    sections = [headline_part]
     if len(monthly):
         labels = [m.strftime("%Y-%m") for m in monthly["month"]]
         sections.append(Section(
@@ -49,6 +53,7 @@ def build_report(workspace: Workspace, out: Path | None = None,
     else:
         sections.append(absent("Orders per month",
                                "Import orders (`loyalist import orders FILE`)."))
+    sections.extend(trend_part)
     sections.extend(metric_part)
     sections.extend(segment_part)
     sections.extend(clv_part)
@@ -59,23 +64,3 @@ def build_report(workspace: Workspace, out: Path | None = None,
     out.write_text(page("loyalist report", subtitle, sections), encoding="utf-8")
     return out
 
-
-def _headline_section(head: dict[str, Any]) -> Section:
-    def fmt_date(v: Any) -> str:
-        return "-" if v is None or v != v else f"{v:%Y-%m-%d}"
-
-    rate = head.get("repeat_purchase_rate")
-    cards = [
-        card("Customers", f"{int(head.get('customers') or 0):,}"),
-        card("Orders", f"{int(head.get('orders') or 0):,}"),
-        card("Revenue", f"{float(head.get('revenue') or 0):,.0f}"),
-        card("Repeat purchase rate", "-" if rate is None or rate != rate else f"{rate:.1%}"),
-        card("Period",
-             f"{fmt_date(head.get('first_order'))} to {fmt_date(head.get('last_order'))}"),
-    ]
-    return Section(
-        "Headline", f'<div class="cards">{"".join(cards)}</div>',
-        "Customers: identified customers (from the customers table or their orders). Revenue: sum "
-        "of order amounts before refunds, guest orders included. Repeat purchase rate: share of "
-        "identified customers with two or more orders.",
-    )

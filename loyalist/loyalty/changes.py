@@ -115,7 +115,7 @@ class Changes:
                        before.spend_minor + d.spend_minor, before.orders + d.orders)
 
     def added_items(self, basis: str) -> list[tuple[dt.datetime, int]]:
-        """This write's tier items of ``basis`` as ``(time, value)``."""
+        """The tier items of ``basis`` added by the write, as ``(time, value)``."""
         return [(i["at"], i["value"]) for i in self.items if i["basis"] == basis]
 
     def _debts(self) -> list[dict[str, Any]]:

@@ -1,11 +1,11 @@
-"""What a write reads instead of the member's history: the locked member with its running
-totals, the lots with points left, the tier items in the window, one order's entries.
+"""What a write reads instead of the member's history.
 
-Each read costs one indexed statement whose size depends on the member's *open* lots, the tier
-window or one order, never on the whole history. The rows read are derived from entries and kept
-in the same transaction (see :mod:`loyalist.loyalty.changes`); :mod:`loyalist.loyalty.reconcile`
-recomputes them from entries. Statements are built once: building one costs more than running
-it on SQLite.
+That is: the locked member with its running totals, the lots with points left, the tier items
+in the window, one order's entries. Each read costs one indexed statement whose size depends on
+the member's *open* lots, the tier window or one order, never on the whole history. The rows
+read are derived from entries and kept in the same transaction (see
+:mod:`loyalist.loyalty.changes`); :mod:`loyalist.loyalty.reconcile` recomputes them from
+entries. Hot statements are compiled once (:mod:`loyalist.loyalty.prepared`).
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from loyalist.loyalty.tables import balances, entries, lots, members, requests, 
 from loyalist.loyalty.tiers import TierStatus, needed_from, tier_from_items
 
 _P = sa.bindparam
-_LOCK = Prepared(sa.select(members.c.joined_at, members.c.segment, balances.c.total, balances.c.earned,
-                   balances.c.spend_minor, balances.c.orders, requests.c.fingerprint,
-                   requests.c.response)
+_LOCK = Prepared(sa.select(members.c.joined_at, members.c.segment, balances.c.total,
+                           balances.c.earned, balances.c.spend_minor, balances.c.orders,
+                           requests.c.fingerprint, requests.c.response)
          .select_from(members.outerjoin(balances, balances.c.member_id == members.c.member_id)
                       .outerjoin(requests, requests.c.key == _P("key")))
          .where(members.c.member_id == _P("member_id")).with_for_update(of=members))

@@ -281,8 +281,10 @@ class Ledger:
                 reward_stock.c.reward_id == reward_id)).scalar()
 
     def reconcile(self, member_id: str | None = None) -> list[Mismatch]:
-        """Derived rows (lots left, debts, running totals, tier items) that differ from the
-        values recomputed from the entries, for one member or all; ``[]`` when all agree."""
+        """Derived rows that differ from their values recomputed from entries (``[]``: none).
+
+        Lots' points left, debts, running totals and tier items, of one member or all.
+        """
         with self.engine.connect() as conn:
             return reconcile.reconcile(conn, member_id)
 

@@ -43,8 +43,7 @@ class _Form:
         self.binds: dict[str, Processor] = {
             name: bind.type.dialect_impl(dialect).bind_processor(dialect)
             for name, bind in compiled.binds.items()}
-        columns = list(getattr(stmt, "selected_columns", ())) or [
-            c for c in getattr(stmt, "_returning", ())]
+        columns = list(getattr(stmt, "exported_columns", ()))  # selected or RETURNING
         self.results: list[Processor] = [
             c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
 

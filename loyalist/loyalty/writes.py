@@ -60,7 +60,7 @@ class Context:
     def insert(self, suffix: str, *, order_time: dt.datetime | None = None,
                new_order: bool = False, **values: Any) -> int:
         """Insert an entry keyed ``key`` (plus ``suffix``); return its id."""
-        row = {c: values.get(c) for c in _ENTRY_COLUMNS}
+        row: dict[str, Any] = {c: values.get(c) for c in _ENTRY_COLUMNS}
         row.update(member_id=self.member.member_id, idempotency_key=self.key + suffix,
                    written_off=values.get("written_off", 0), created_at=self.at)
         entry_id = int(_INSERT_ENTRY.all(self.conn, **row)[0][0])

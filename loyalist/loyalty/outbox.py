@@ -133,8 +133,7 @@ def _row(event_type: str, payload: dict[str, Any], key: str, now: dt.datetime) -
 
 def emit_many(conn: sa.Connection, events: list[tuple[str, dict[str, Any], str]]) -> None:
     """Record ``(event_type, payload, key)`` events in one statement; a used key is skipped."""
-    now = utcnow()
-    first: dict[str, dict[str, Any]] = {}
+    now, first = utcnow(), dict[str, dict[str, Any]]()
     for kind, payload, key in events:
         first.setdefault(key, _row(kind, payload, key, now))
     rows = list(first.values())
@@ -142,9 +141,9 @@ def emit_many(conn: sa.Connection, events: list[tuple[str, dict[str, Any], str]]
     if insert is not None:
         insert.many(conn, rows)
         return
-    rows = [r for r in rows if conn.execute(_KEY_USED, {"key": r["key"]}).first() is None]
-    if rows:  # any other engine: each key was looked up first
-        conn.execute(outbox.insert(), rows)
+    for row in rows:  # any other engine: each key is looked up first
+        if conn.execute(_KEY_USED, {"key": row["key"]}).first() is None:
+            conn.execute(outbox.insert(), row)
 
 
 def sign(secret: str, body: bytes, timestamp: int) -> str:

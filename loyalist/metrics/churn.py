@@ -22,7 +22,14 @@ import ibis.expr.types as ir
 
 from loyalist.errors import InputError
 from loyalist.metrics.churn_subscriptions import window_churn, windows
-from loyalist.metrics.periods import AsOf, check_choice, check_positive, day_of, period_index
+from loyalist.metrics.periods import (
+    AsOf,
+    check_choice,
+    check_positive,
+    day_of,
+    period_index,
+    period_start,
+)
 
 SixMonthRule = Literal["inactivity", "cancellation", "period_end"]
 
@@ -32,65 +39,101 @@ def _days(orders: ir.Table) -> ir.Table:
     return known.select("customer_id", day=known.ordered_at.date()).distinct()
 
 
+def _runs(orders: ir.Table, inactive_days: int) -> ir.Table:
+    """Order days with the next one: ``(customer_id, day, next_day, first, lost)``.
+
+    ``first`` is the customer's first order day; ``lost`` marks the last order day of a spell
+    (no order within N days after it).
+    """
+    d = _days(orders)
+    w = ibis.window(group_by=d.customer_id, order_by=d.day)  # one sort for both
+    d = d.mutate(next_day=d.day.lead().over(w), first=d.day.min().over(w))
+    gap = d.next_day.delta(d.day, unit="day")
+    return d.mutate(lost=d.next_day.isnull() | (gap > inactive_days))
+
+
+def _lost_on(runs: ir.Table, inactive_days: int) -> ir.DateValue:
+    return (runs.day + ibis.interval(days=inactive_days)).cast("date")
+
+
 def loss_events(orders: ir.Table, *, inactive_days: int = 90) -> ir.Table:
     """``(customer_id, last_order, lost_on)`` for every order not followed within N days."""
-    d = _days(orders)
-    nxt = d.day.lead().over(group_by=d.customer_id, order_by=d.day)
-    d = d.mutate(next_day=nxt)
-    gap = d.next_day.delta(d.day, unit="day")
-    lost = d.filter(d.next_day.isnull() | (gap > inactive_days))
+    r = _runs(orders, inactive_days)
+    lost = r.filter(r.lost)
     return lost.select("customer_id", last_order=lost.day,
-                       lost_on=lost.day + ibis.interval(days=inactive_days))
+                       lost_on=_lost_on(lost, inactive_days))
+
+
+def _at_start_changes(runs: ir.Table, inactive_days: int) -> ir.Table:
+    """``(m, change)``: customers at the start of month ``m`` = running sum of ``change``.
+
+    Order day ``d`` puts its customer at the start of every day in ``(d, d + N]``; counted up to
+    the next order day only (``(d, min(d + N, next)]``), the pieces of one customer are disjoint,
+    so nobody counts twice. A piece ``(a, b]`` holds the first day of month ``m`` exactly when
+    ``month(a) < m <= month(b)``: +1 from ``month(a) + 1``, -1 from ``month(b) + 1``.
+    """
+    end = ibis.ifelse(runs.lost, _lost_on(runs, inactive_days), runs.next_day)
+    plus = runs.group_by(m=period_index(runs.day, "month") + 1).aggregate(n=runs.count())
+    minus = runs.group_by(m=period_index(end, "month") + 1).aggregate(n=-runs.count())
+    both = plus.union(minus)  # union all: the same (m, n) may come from both sides
+    return both.group_by("m").aggregate(change=both.n.sum())
 
 
 def monthly_churn(orders: ir.Table, *, as_of: AsOf, inactive_days: int = 90) -> ir.Table:
     """Per month up to ``as_of``: customers at start, lost, churn rate, implied lifetime.
 
-    ``as_of`` is a date or an Ibis date expression (e.g. the last order day).
+    ``as_of`` is a date or an Ibis date expression (e.g. the last order day). Months with
+    nobody at their start are left out.
     """
     if inactive_days < 31:
         raise InputError("inactive_days must be 31 or more (a month's churners must be at its "
                          "start)")
-    d = _days(orders)
+    r = _runs(orders, inactive_days)
     last = day_of(as_of)
     # every calendar month after the first order's, up to as_of (months without orders too)
-    first_index = d.aggregate(i=(d.day.year() * 12 + d.day.month() - 1).min())
-    span = first_index.select(i=ibis.range(first_index.i + 1,
-                                           period_index(last, "month") + 1).unnest())
-    months = span.select(m=ibis.date((span.i // 12).cast("int32"),
-                                     (span.i % 12 + 1).cast("int32"), 1))
-    at_start = d.cross_join(months).filter(
-        lambda t: (t.day >= t.m - ibis.interval(days=inactive_days)) & (t.day < t.m))
-    starts = at_start.group_by("m").aggregate(customers_at_start=at_start.customer_id.nunique())
-    ev = loss_events(orders, inactive_days=inactive_days)
-    ev = ev.filter(ev.lost_on <= last).mutate(
-        m=ibis.date(ev.lost_on.year(), ev.lost_on.month(), 1))
-    losses = ev.group_by("m").aggregate(lost=ev.count())
-    out = starts.left_join(losses, "m").drop("m_right")
-    rate = out.lost.fill_null(0).cast("float64") / out.customers_at_start.cast("float64")
-    return out.select(month=out.m, customers_at_start=out.customers_at_start,
-                      lost=out.lost.fill_null(0), churn_rate=rate,
+    first = r.aggregate(i=period_index(r.day.min(), "month"))
+    months = first.select(m=ibis.range(first.i + 1, period_index(last, "month") + 1).unnest())
+    changes = _at_start_changes(r, inactive_days)
+    ev = r.filter(r.lost).select(lost_on=_lost_on(r, inactive_days))
+    ev = ev.filter(ev.lost_on <= last)
+    losses = ev.group_by(m=period_index(ev.lost_on, "month")).aggregate(lost=ev.count())
+    out = months.left_join(changes, "m").drop("m_right")
+    out = out.left_join(losses, "m").drop("m_right")
+    running = ibis.window(order_by=out.m, preceding=None, following=0)
+    out = out.mutate(customers_at_start=out.change.fill_null(0).sum().over(running).cast("int64"),
+                     lost=out.lost.fill_null(0))
+    out = out.filter(out.customers_at_start > 0)
+    rate = out.lost.cast("float64") / out.customers_at_start.cast("float64")
+    return out.select(month=period_start(out.m, "month"),
+                      customers_at_start=out.customers_at_start, lost=out.lost, churn_rate=rate,
                       implied_lifetime_months=ibis.ifelse(rate > 0, 1.0 / rate,
                                                           ibis.null("float64"))
                       ).order_by("month")
 
 
+def _spells(orders: ir.Table, inactive_days: int) -> ir.Table:
+    """``(customer_id, since, lost_on)``: a customer is at the start of day ``x`` in
+    ``(since, lost_on]`` (``since`` = first order day of the spell, ``lost_on`` = last + N).
+
+    The spell after a loss starts on the next order day of the lost row.
+    """  # noqa: D205
+    r = _runs(orders, inactive_days)
+    lost = r.filter(r.lost)
+    since = lost.next_day.lag().over(group_by=lost.customer_id, order_by=lost.day)
+    return lost.select("customer_id", since=ibis.coalesce(since, lost.first),
+                       lost_on=_lost_on(lost, inactive_days))
+
+
 def _inactivity_windows(orders: ir.Table, *, as_of: AsOf, inactive_days: int,
                         months: int) -> ir.Table:
-    d = _days(orders)
-    w = windows(d.day.min().cast("timestamp"), as_of=as_of, months=months)
+    sp = _spells(orders, inactive_days)
+    w = windows(sp.since.min().cast("timestamp"), as_of=as_of, months=months)
     w = w.select(start=w.start.date(), end=w.end.date())
-    x = d.cross_join(w)
-    at_start = x.filter((x.day >= x.start - ibis.interval(days=inactive_days))
-                        & (x.day < x.start)).select("customer_id", "start", "end").distinct()
-    ev = loss_events(orders, inactive_days=inactive_days)
-    hit = at_start.join(ev, [at_start.customer_id == ev.customer_id,
-                             ev.lost_on >= at_start.start, ev.lost_on < at_start.end])
-    lost = hit.select(customer_id=at_start.customer_id, start=at_start.start).distinct()
-    starts = at_start.group_by("start").aggregate(customers_at_start=at_start.count())
-    losses = lost.group_by("start").aggregate(lost=lost.count())
-    out = w.left_join(starts, "start").drop("start_right")
-    out = out.left_join(losses, "start").drop("start_right")
+    x = sp.cross_join(w)
+    x = x.filter((x.since < x.start) & (x.lost_on >= x.start))
+    per = x.group_by("start").aggregate(customers_at_start=x.count(),
+                                        lost=ibis.ifelse(x.lost_on < x.end, 1, 0).sum())
+    out = w.left_join(per, "start").drop("start_right")
     return out.select("start", "end", customers_at_start=out.customers_at_start.fill_null(0),
                       lost=out.lost.fill_null(0))
 

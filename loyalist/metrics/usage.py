@@ -206,14 +206,19 @@ def dau_mau(events: ir.Table, *, as_of: AsOf, window_days: int = 30) -> ir.Table
     check_positive("window_days", window_days)
     e = events.filter(events.occurred_at < end_of(as_of))
     active = e.select("customer_id", i=period_index(e.occurred_at, "day")).distinct()
-    bounds = active.aggregate(lo=active.i.min(), hi=period_index(day_of(as_of), "day"))
+    nxt = active.i.lead().over(group_by=active.customer_id, order_by=active.i)
+    # an active day i puts its customer in the MAU of days i .. i + W - 1; counted only up to
+    # the next active day, the pieces of one customer are disjoint: +1 on i, -1 on the day after
+    stop = ibis.least(active.i + window_days, ibis.coalesce(nxt, active.i + window_days))
+    a = active.mutate(stop=stop)
+    dau = a.group_by("i").aggregate(dau=a.count())
+    gone = a.group_by(i=a.stop).aggregate(gone=a.count())
+    bounds = a.aggregate(lo=a.i.min(), hi=period_index(day_of(as_of), "day"))
     days = bounds.select(i=ibis.range(bounds.lo, bounds.hi + 1).unnest())
-    dau = active.group_by("i").aggregate(dau=active.count())
-    spread = active.mutate(k=ibis.range(0, window_days).unnest())
-    spread = spread.select("customer_id", i=spread.i + spread.k)
-    mau = spread.group_by("i").aggregate(mau=spread.customer_id.nunique())
-    out = days.left_join(dau, "i").drop("i_right").left_join(mau, "i").drop("i_right")
-    d, m = out.dau.fill_null(0), out.mau.fill_null(0)
+    out = days.left_join(dau, "i").drop("i_right").left_join(gone, "i").drop("i_right")
+    d = out.dau.fill_null(0)
+    running = ibis.window(order_by=out.i, preceding=None, following=0)
+    m = (d - out.gone.fill_null(0)).sum().over(running).cast("int64")
     return out.select(day=period_start(out.i, "day"), dau=d, mau=m,
                       ratio=ibis.ifelse(m > 0, d.cast("float64") / m.cast("float64"),
                                         ibis.null("float64"))).order_by("day")

@@ -132,9 +132,14 @@ class BetaGeo(PurchaseModel):
         return np.atleast_1d(self.expected_purchases_if_alive(h, x, age)
                              * self.conditional_probability_alive(x, t_x, age))
 
+    def _params_off_one(self) -> tuple[float, float, float, float]:
+        r, alpha, a, b = self._check_fitted()
+        # the expectations divide by a - 1 and have a finite limit at a = 1: step off it
+        return r, alpha, (a if abs(a - 1) > 1e-7 else 1 + 1e-7), b
+
     def expected_purchases_if_alive(self, t: Any, frequency: Any, T: Any) -> Array:  # noqa: N803
         """E[purchases in (T, T + t]] for a customer still active at ``T`` with ``x`` repeats."""
-        r, alpha, a, b = self._check_fitted()
+        r, alpha, a, b = self._params_off_one()
         h, x, age = broadcast(t, frequency, T)
         shift = 1.0 if self.modified else 0.0
         z = h / (alpha + age + h)
@@ -150,7 +155,7 @@ class BetaGeo(PurchaseModel):
 
     def expected_number_of_purchases_up_to_time(self, t: Any) -> Array:
         """E[X(t)] for a customer who has just made a first purchase."""
-        r, alpha, a, b = self._check_fitted()
+        r, alpha, a, b = self._params_off_one()
         (h,) = broadcast(t)
         z = h / (alpha + h)
         shift = 1.0 if self.modified else 0.0

@@ -31,6 +31,8 @@ from loyalist.errors import InputError
 
 MODELS: dict[str, type[BetaGeo] | type[ParetoNBD]] = {
     "bgnbd": BetaGeo, "mbgnbd": ModifiedBetaGeo, "paretonbd": ParetoNBD}
+#: a fit needs at least this many customers with a repeat purchase (else it is degenerate)
+MIN_REPEATERS = 10
 HORIZON_UNITS = {"days": 1 / UNITS_PER_MONTH["D"], "weeks": 1 / UNITS_PER_MONTH["W"],
                  "months": 1.0}
 
@@ -64,8 +66,9 @@ def fit_clv(backend: Any, t: dict[str, ir.Table], *, model: str = "bgnbd",
     """Fit ``model`` (bgnbd, mbgnbd or paretonbd) and Gamma-Gamma on the workspace's orders."""
     orders = t["orders"]
     summary = backend.execute(rfm_summary(orders, observation_end=observation_end, unit=unit))
-    if summary.empty:
-        raise InputError("no orders of identified customers up to the observation end")
+    if int((summary.frequency > 0).sum()) < MIN_REPEATERS:
+        raise InputError(f"too little history to fit: fewer than {MIN_REPEATERS} customers "
+                         "with a repeat purchase up to the observation end")
     fitted = _model(model).fit(summary.frequency, summary.recency, summary["T"])
     spend = _fit_spend(summary)
     result = ClvFit(model, fitted, spend, summary, observation_end, unit)
@@ -74,6 +77,8 @@ def fit_clv(backend: Any, t: dict[str, ir.Table], *, model: str = "bgnbd",
             raise InputError("calibration_end must be before the observation end")
         cal = backend.execute(calibration_holdout(orders, calibration_end=calibration_end,
                                                   observation_end=observation_end, unit=unit))
+        if int((cal.frequency_cal > 0).sum()) < MIN_REPEATERS:
+            return result  # too little history before calibration_end to validate
         cal_model = _model(model).fit(cal.frequency_cal, cal.recency_cal, cal.T_cal)
         result.calibration_end = calibration_end
         result.holdout = holdout_table(cal_model, cal)

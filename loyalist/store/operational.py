@@ -51,4 +51,13 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # A checkpoint every 10,000 WAL pages (~40 MB) instead of SQLite's 1,000: a ledger write
+    # dirties about a dozen index pages, and frequent checkpoints copy the same hot pages back
+    # to the database file again and again (a commit took ~3x longer at 1,000). Still durable:
+    # in WAL with synchronous=NORMAL every commit is in the WAL before it returns, so an app
+    # crash loses nothing; checkpoints only happen less often.
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
+    # After a checkpoint resets the WAL, truncate the file back to 64 MB so that a burst (or a
+    # long reader holding a checkpoint back) does not leave a huge WAL on disk for good.
+    cursor.execute("PRAGMA journal_size_limit=67108864")
     cursor.close()

@@ -54,9 +54,9 @@ _USAGE = Prepared(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(entrie
                   .where(entries.c.member_id == _P("member_id"),
                          entries.c.rule_id == _P("rule_id"), entries.c.kind == "earn",
                          entries.c.points > 0, entries.c.created_at >= _P("since")))
-_EVENT_EARNS = sa.select(entries.c.rule_id, sa.func.count()).where(
-    entries.c.member_id == _P("member_id"), entries.c.kind == "earn",
-    entries.c.rule_id.in_(_P("rule_ids", expanding=True))).group_by(entries.c.rule_id)
+_EVENT_EARNS = Prepared(sa.select(sa.func.count()).where(
+    entries.c.member_id == _P("member_id"), entries.c.rule_id == _P("rule_id"),
+    entries.c.kind == "earn"))
 _EVER = dt.datetime(1, 1, 1)
 
 
@@ -181,10 +181,9 @@ def usage(conn: sa.Connection, member_id: str) -> Usage:
 def event_earns(conn: sa.Connection, member_id: str, program: Program,
                 events: set[str]) -> dict[str, int]:
     """How many earns the member has of each of ``events`` (through the rules of each)."""
-    event_of = {r.id: r.event for r in program.earning if r.kind == "event" and r.event in events}
     out = dict.fromkeys(events, 0)
-    if event_of:
-        for rule_id, n in conn.execute(_EVENT_EARNS, {"member_id": member_id,
-                                                      "rule_ids": sorted(event_of)}):
-            out[event_of[rule_id]] += int(n)
+    for rule in program.earning:  # one indexed count per rule (member_id, rule_id)
+        if rule.kind == "event" and rule.event in events:
+            out[rule.event] += int(_EVENT_EARNS.all(conn, member_id=member_id,
+                                                    rule_id=rule.id)[0][0])
     return out

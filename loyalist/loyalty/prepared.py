@@ -5,7 +5,10 @@ A ledger write runs about ten small statements. SQLAlchemy's cached execution st
 takes to run one, so the hot statements of the write path are compiled once per dialect here,
 with their bind and result processors, and run on the connection's own cursor (the same
 transaction). The SQL and the value conversions are SQLAlchemy's own: no SQL text is written by
-hand and nothing differs between engines here.
+hand and nothing differs between engines here. Each form keeps a plan of its parameters (name,
+converter, constant), so a call builds its parameters in one loop without SQLAlchemy's
+``construct_params``; a write's timestamps are converted once (one value remembered per
+converter), and each connection keeps one cursor for every statement run through here.
 
 Examples
 --------
@@ -29,6 +32,28 @@ from typing import Any
 import sqlalchemy as sa
 
 Processor = Callable[[Any], Any] | None
+_UNSET = object()
+
+
+def _remember_last(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``proc`` remembering its last value: a write binds the same timestamp several times."""
+    last: list[Any] = [_UNSET, None]
+
+    def convert(value: Any) -> Any:
+        if value is last[0]:
+            return last[1]
+        out = proc(value)
+        last[0], last[1] = value, out
+        return out
+
+    return convert
+
+
+def _bind_processor(bind: Any, dialect: sa.Dialect) -> Processor:
+    proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
+    if proc is not None and isinstance(bind.type, sa.DateTime):
+        return _remember_last(proc)  # datetimes are immutable: same object, same result
+    return proc
 
 
 class _Form:
@@ -36,27 +61,49 @@ class _Form:
 
     def __init__(self, stmt: Any, dialect: sa.Dialect, keys: Sequence[str] | None) -> None:
         compiled = stmt.compile(dialect=dialect, column_keys=list(keys) if keys else None)
-        self.compiled = compiled
+        if compiled.escaped_bind_names:  # pragma: no cover - only plain names are used here
+            raise ValueError(f"bind names need escaping: {compiled.escaped_bind_names}")
         self.sql = compiled.string
-        self.names: list[str] | None = list(compiled.positiontup or []) \
-            if compiled.positional else None
-        self.binds: dict[str, Processor] = {
-            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
-            for name, bind in compiled.binds.items()}
+        self.positional = bool(compiled.positional)
+        names = list(compiled.positiontup or []) if self.positional else list(compiled.binds)
+        # (name, converter, value when the caller gives none: a literal of the statement)
+        self.plan: list[tuple[str, Processor, Any]] = [
+            (name, _bind_processor(compiled.binds[name], dialect),
+             compiled.binds[name].effective_value) for name in names]
         columns = list(getattr(stmt, "exported_columns", ()))  # selected or RETURNING
-        self.results: list[Processor] = [
-            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+        results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+        self.results: list[tuple[int, Callable[[Any], Any]]] = [
+            (i, p) for i, p in enumerate(results) if p is not None]
 
     def params(self, values: dict[str, Any]) -> Any:
-        full = self.compiled.construct_params(values, _check=False)
-        for name, proc in self.binds.items():
-            if proc is not None and name in full:
-                full[name] = proc(full[name])
-        return full if self.names is None else [full[n] for n in self.names]
+        out = []
+        for name, proc, const in self.plan:
+            value = values.get(name, const)
+            out.append(value if proc is None else proc(value))
+        if self.positional:
+            return out
+        return dict(zip([name for name, _, _ in self.plan], out, strict=True))
 
-    def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
-        return tuple(v if p is None or v is None else p(v) for p, v in zip(self.results, raw,
-                                                                        strict=True))
+    def rows(self, raw: list[Any]) -> list[tuple[Any, ...]]:
+        if not self.results:
+            return [tuple(r) for r in raw]
+        out = []
+        for r in raw:
+            row = list(r)
+            for i, proc in self.results:
+                if row[i] is not None:
+                    row[i] = proc(row[i])
+            out.append(tuple(row))
+        return out
+
+
+def cursor(conn: sa.Connection) -> Any:
+    """The DBAPI cursor kept for ``conn``'s DBAPI connection (one per connection, reused)."""
+    dbapi = conn.connection.dbapi_connection
+    kept = conn.info.get("loyalist_cursor")
+    if kept is None or kept[0] is not dbapi:
+        kept = conn.info["loyalist_cursor"] = (dbapi, dbapi.cursor())  # type: ignore[union-attr]
+    return kept[1]
 
 
 class Prepared:
@@ -76,15 +123,16 @@ class Prepared:
     def run(self, conn: sa.Connection, **values: Any) -> Any:
         """Execute once; return the DBAPI cursor (for ``rowcount``)."""
         form = self._form(conn)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(form.sql, form.params(values))
-        return cursor
+        cur = cursor(conn)
+        cur.execute(form.sql, form.params(values))
+        return cur
 
     def all(self, conn: sa.Connection, **values: Any) -> list[tuple[Any, ...]]:
         """Execute and return every row, converted as SQLAlchemy would."""
         form = self._form(conn)
-        cursor = self.run(conn, **values)
-        return [form.row(r) for r in cursor.fetchall()]
+        cur = cursor(conn)
+        cur.execute(form.sql, form.params(values))
+        return form.rows(cur.fetchall())
 
     def first(self, conn: sa.Connection, **values: Any) -> tuple[Any, ...] | None:
         """Execute and return the first row (or ``None``)."""
@@ -96,5 +144,4 @@ class Prepared:
         if not rows:
             return
         form = self._form(conn)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        cursor.executemany(form.sql, [form.params(r) for r in rows])
+        cursor(conn).executemany(form.sql, [form.params(r) for r in rows])

@@ -7,7 +7,10 @@ money) away as of the order's own date, so a refunded purchase never counts in a
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import accumulate
 
 from loyalist.loyalty.program_schema import Program, TierPolicy
 from loyalist.loyalty.state import EntryRow
@@ -97,6 +100,21 @@ def needed_from(policy: TierPolicy, at: dt.datetime) -> tuple[dt.datetime | None
     return start - dt.timedelta(days=1), False  # a day early: rolling starts clamp in February
 
 
+def _values(items: list[tuple[dt.datetime, int]], policy: TierPolicy,
+            base: int) -> Callable[[dt.datetime], int]:
+    """:func:`value_at` of ``items`` as a function of ``at``, by bisection on prefix sums."""
+    ordered = sorted(items)
+    times = [t for t, _ in ordered]
+    prefix = list(accumulate((v for _, v in ordered), initial=0))
+
+    def value(at: dt.datetime) -> int:
+        start = window_start(policy.window, at)
+        first = 0 if start is None else bisect_left(times, start)
+        return base + prefix[bisect_right(times, at)] - prefix[first]
+
+    return value
+
+
 def held_tier(items: list[tuple[dt.datetime, int]], policy: TierPolicy,
               at: dt.datetime, base: int = 0) -> str | None:
     """The tier held at ``at`` under the downgrade policy.
@@ -111,7 +129,8 @@ def held_tier(items: list[tuple[dt.datetime, int]], policy: TierPolicy,
     else:
         since = min((t for t, _ in items), default=at)
     times = {since, at, *(t for t, _ in items if since < t <= at)}
-    best = max((value_at(items, policy, t, base) for t in times), default=0)
+    value = _values(items, policy, base)
+    best = max((value(t) for t in times), default=0)
     level = policy.level_for(best)
     return level.id if level else None
 

@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from loyalist.loyalty.prepared import cursor
 from loyalist.loyalty.tables import members
 
 _LOCKS: weakref.WeakKeyDictionary[sa.Engine, threading.Lock] = weakref.WeakKeyDictionary()
@@ -44,11 +45,9 @@ def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
         lock.acquire()
     try:
         with engine.connect() as conn:
-            if lock is not None:
-                # pysqlite begins lazily (and only DEFERRED): start the transaction ourselves.
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            else:
-                conn.begin()
+            conn.begin()  # pysqlite emits nothing here: it begins lazily (and only DEFERRED)
+            if lock is not None:  # so start the SQLite transaction ourselves, on the cursor
+                cursor(conn).execute("BEGIN IMMEDIATE")
             try:
                 yield conn
             except BaseException:

@@ -3,35 +3,55 @@
 Run: ``.venv/bin/python benchmarks/dashboard_latency.py [--orders 10000000 --requests 40]``.
 Builds the synthetic shop of ``segments_speed.py``, starts ``loyalist serve`` (open access on
 127.0.0.1) in a child process and requests the main pages; prints the first (cold) request and
-p50/p95 over the following ones (warm: segments come from the per-process cache). Then times the
-report on the same workspace and on the CDNOW demo.
+p50/p95 over the following ones (warm: segments come from the per-process cache), including /clv,
+/metrics and the CLV API after ``loyalist clv fit``. Then times the report on the same workspace
+and on the CDNOW demo. Only the standard library talks HTTP (urllib), so no client is needed.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from segments_speed import make_workspace  # noqa: E402
-from survey_load import free_port, wait_until_up  # noqa: E402
 
 from loyalist.demo import run_demo  # noqa: E402
 from loyalist.report import build_report  # noqa: E402
 from loyalist.store.workspace import Workspace  # noqa: E402
 
-PAGES = ["/", "/customers?segment=At+risk", "/customers/c12345",
+PAGES = ["/", "/customers?segment=At+risk", "/customers/c12345", "/clv",
+         "/clv/customers?min_clv=10&max_clv=25", "/metrics?name=churn", "/api/v1/clv/customers",
          "/api/v1/segments/rfm", "/api/v1/segments/rfm/customers?r=5&f=5",
          "/api/v1/customers/c12345"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(base: str, seconds: float = 60.0) -> None:
+    """Poll the health endpoint until the server answers."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/api/v1/health", timeout=1):
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.1)
+    raise RuntimeError(f"server at {base} did not start")
 
 
 def main() -> None:
@@ -44,22 +64,26 @@ def main() -> None:
     server = None
     try:
         make_workspace(tmp, args.orders, args.customers)
+        t0 = time.perf_counter()  # /clv and /api/v1/clv read the stored fit
+        subprocess.run([sys.executable, "-m", "loyalist.cli", "-w", str(tmp), "clv",
+                        "fit"], check=True, stdout=subprocess.DEVNULL)
+        print(f"clv fit, {args.customers:,} customers: {time.perf_counter() - t0:.1f} s")
         port = free_port()
         server = subprocess.Popen([sys.executable, "-m", "loyalist.cli", "-w", str(tmp), "serve",
                                    "--open", "--port", str(port)], stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         wait_until_up(base)
         print(f"{'page':<46}{'cold ms':>9}{'p50 ms':>9}{'p95 ms':>9}")
-        with httpx.Client(base_url=base, timeout=120) as client:
-            for page in PAGES:
-                times = []
-                for _ in range(args.requests + 1):
-                    t0 = time.perf_counter()
-                    response = client.get(page)
-                    times.append((time.perf_counter() - t0) * 1000)
-                    assert response.status_code == 200, (page, response.text[:200])
-                warm = statistics.quantiles(times[1:], n=20)
-                print(f"{page:<46}{times[0]:>9.0f}{warm[9]:>9.0f}{warm[18]:>9.0f}")
+        for page in PAGES:
+            times = []
+            for _ in range(args.requests + 1):
+                t0 = time.perf_counter()
+                with urllib.request.urlopen(base + page, timeout=300) as response:
+                    response.read()
+                    assert response.status == 200, page
+                times.append((time.perf_counter() - t0) * 1000)
+            warm = statistics.quantiles(times[1:], n=20)
+            print(f"{page:<46}{times[0]:>9.0f}{warm[9]:>9.0f}{warm[18]:>9.0f}")
         server.terminate()
         server.wait()
         server = None

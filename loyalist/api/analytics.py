@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from loyalist.access.keys import ApiKey
 from loyalist.api.auth import requires
+from loyalist.api.cache import cached
 from loyalist.api.pages import PageParams, page_params, paginate
 from loyalist.clv.stored import customer_prediction, predictions, stored_model
 from loyalist.data.frames import records
@@ -59,11 +60,14 @@ def run_metric(request: Request, name: str, _key: Viewer, page: Page,
         raise NotFoundError(f"unknown metric {name!r}; GET /api/v1/metrics lists them",
                             metric=name)
     entry = METRICS[name]
-    with _workspace(request).ibis() as backend:
+    workspace = _workspace(request)
+    with workspace.ibis() as backend:
         t = tables(backend)
         options = metric_options(t, as_of=as_of, period=period, by=by, variant=variant,
                                  share=share)
-        result = paginate(backend, entry.build(t, options), page)
+        key = ("metric", name, *sorted(options.items()))
+        result = paginate(backend, cached(workspace, backend, key, lambda: entry.build(t, options)),
+                          page)
     rows = result.pop("items")
     return {"metric": entry.name, "options": options, "rows": rows, **result}
 

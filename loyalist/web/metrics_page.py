@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from loyalist.api.analytics import metric_options
+from loyalist.api.cache import cached
 from loyalist.data.views import tables
 from loyalist.errors import InputError, LoyalistError
 from loyalist.metrics.periods import PERIODS
@@ -62,14 +63,16 @@ def _chart(frame: pd.DataFrame, column: str) -> str:
 
 
 def _run(request: Request, values: dict[str, str]) -> tuple[pd.DataFrame, int, list[str]]:
-    with Workspace(request.app.state.settings.workspace).ibis() as backend:
+    workspace = Workspace(request.app.state.settings.workspace)
+    with workspace.ibis() as backend:
         t = tables(backend)
         columns = list(t["customers"].columns)
         options = metric_options(
             t, as_of=as_date(values["as_of"]) if values["as_of"] else None,
             period=values["period"] or None, by=values["by"] or None,
             variant=values["variant"] or None, share=None)
-        expr = METRICS[values["name"]].build(t, options)
+        key = ("metric", values["name"], *sorted(options.items()))
+        expr = cached(workspace, backend, key, lambda: METRICS[values["name"]].build(t, options))
         total = int(backend.execute(expr.count()))
         return backend.execute(expr.limit(MAX_ROWS)), total, columns
 

@@ -10,6 +10,7 @@ after the write comes from the lots read before it plus these changes: nothing i
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from loyalist.loyalty import outbox
 from loyalist.loyalty.derived import Summary
 from loyalist.loyalty.prepared import Prepared
-from loyalist.loyalty.state import Allocation, EntryRow, MemberState
+from loyalist.loyalty.state import Allocation, EntryRow, Lot, MemberState
 from loyalist.loyalty.tables import allocations, balances, entries, lots, tier_items
 
 _P = sa.bindparam
@@ -144,14 +145,11 @@ class Changes:
 
     def after(self, before: MemberState) -> MemberState:
         """The lots and debts after this write, from those read before it."""
-        rows = [EntryRow(lot.id, "earn", lot.remaining - self.taken.get(lot.id, 0),
-                         lot.created_at, lot.available_at, lot.expires_at, lot.reference)
-                for lot in before.lots()]
-        rows += [EntryRow(i, "clawback", -(owed - self.taken.get(i, 0)), self.at)
-                 for i, owed in before.debts()]
-        rows += [EntryRow(r["lot_id"], "earn", r["remaining"], r["created_at"],
-                          r["available_at"], r["expires_at"], r["reference"])
-                 for r in self.new_lots.values()]
-        rows += [EntryRow(r["lot_id"], "clawback", -r["remaining"], self.at)
-                 for r in self._debts()]
-        return MemberState(before.member_id, rows, before.expiry)
+        taken = self.taken
+        open_lots = [replace(lot, remaining=lot.remaining - taken[lot.id]) if lot.id in taken
+                     else lot for lot in before.lots()]
+        open_lots += [Lot(r["lot_id"], r["created_at"], r["available_at"], r["expires_at"],
+                     r["remaining"], r["reference"]) for r in self.new_lots.values()]
+        debts = [(i, owed - taken.get(i, 0)) for i, owed in before.debts()]
+        debts += [(r["lot_id"], r["remaining"]) for r in self._debts()]
+        return MemberState.of_lots(before.member_id, open_lots, debts, before.expiry)

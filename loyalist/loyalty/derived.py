@@ -22,7 +22,7 @@ from loyalist.loyalty.prepared import Prepared
 from loyalist.loyalty.program_schema import Program
 from loyalist.loyalty.reads import load_state
 from loyalist.loyalty.reconcile import rebuild
-from loyalist.loyalty.state import EntryRow, MemberState
+from loyalist.loyalty.state import EntryRow, Lot, MemberState
 from loyalist.loyalty.tables import balances, entries, lots, members, requests, tier_items
 from loyalist.loyalty.tiers import TierStatus, needed_from, tier_from_items
 
@@ -42,9 +42,10 @@ _OPEN_SQL = sa.select(*_LOT_COLUMNS).where(lots.c.member_id == _P("member_id"),
 _OPEN = Prepared(_OPEN_SQL)
 _LIVE = Prepared(_OPEN_SQL.where(sa.or_(lots.c.expires_at.is_(None),
                                         lots.c.expires_at > _P("at"))))
-_ITEMS = Prepared(sa.select(tier_items.c.at, tier_items.c.value).where(
+# Items of one time summed: tiers only add values up, and a busy day is then one row.
+_ITEMS = Prepared(sa.select(tier_items.c.at, sa.func.sum(tier_items.c.value)).where(
     tier_items.c.member_id == _P("member_id"), tier_items.c.basis == _P("basis"),
-    tier_items.c.at >= _P("since")))
+    tier_items.c.at >= _P("since")).group_by(tier_items.c.at))
 _ENTRY_COLUMNS = (entries.c.id, entries.c.kind, entries.c.points, entries.c.created_at,
                   entries.c.available_at, entries.c.expires_at, entries.c.reference,
                   entries.c.rule_id, entries.c.amount_minor, entries.c.written_off)
@@ -118,11 +119,14 @@ def open_state(conn: sa.Connection, member_id: str, program: Program, at: dt.dat
     """
     if program.expiry.mode == "inactivity":
         return load_state(conn, member_id, program.expiry)
-    rows = (_OPEN if expired else _LIVE).all(conn, member_id=member_id, at=at)
-    return MemberState(member_id, [
-        EntryRow(lot_id, "clawback", -int(left), created) if debt else
-        EntryRow(lot_id, "earn", int(left), created, available, expires, reference)
-        for lot_id, debt, created, available, expires, reference, left in rows], program.expiry)
+    lots_, debts = [], []
+    for lot_id, debt, created, available, expires, reference, left in \
+            (_OPEN if expired else _LIVE).all(conn, member_id=member_id, at=at):
+        if debt:
+            debts.append((lot_id, int(left)))
+        else:
+            lots_.append(Lot(lot_id, created, available, expires, int(left), reference))
+    return MemberState.of_lots(member_id, lots_, debts, program.expiry)
 
 
 @dataclass

@@ -101,10 +101,40 @@ class MemberState:
 
     def __init__(self, member_id: str, rows: Iterable[EntryRow], expiry: Expiry) -> None:
         self.member_id = member_id
-        self.rows = sorted(rows, key=lambda r: r.id)
+        self._rows: list[EntryRow] | None = sorted(rows, key=lambda r: r.id)
         self.expiry = expiry
         self._deadlines = self._inactivity_deadlines() if expiry.mode == "inactivity" else []
         self._lots: list[Lot] | None = None
+        self._debts: list[tuple[int, int]] | None = None
+
+    @classmethod
+    def of_lots(cls, member_id: str, lots: Iterable[Lot], debts: Iterable[tuple[int, int]],
+                expiry: Expiry) -> MemberState:
+        """The state of open ``lots`` and ``debts`` (``(entry_id, owed)``) alone.
+
+        What a write reads (see :mod:`loyalist.loyalty.derived`): lots and debts are taken as
+        they are (their expiry included), with no entries behind them; :attr:`rows` then holds
+        one row per lot (its points left) and per debt (what is owed, negative), so balances
+        total the open points.
+        """
+        # lots come with their expiry: no deadlines to derive from (absent) entries
+        state = cls(member_id, (), Expiry() if expiry.mode == "inactivity" else expiry)
+        state._rows = None
+        state._lots = sorted((lot for lot in lots if lot.remaining > 0),
+                             key=lambda lot: (lot.created_at, lot.id))
+        state._debts = sorted((i, owed) for i, owed in debts if owed > 0)
+        return state
+
+    @property
+    def rows(self) -> list[EntryRow]:
+        """The entries, by id (of a state :meth:`of_lots`: a row per open lot and debt)."""
+        if self._rows is None:
+            self._rows = sorted(
+                [EntryRow(lot.id, "earn", lot.remaining, lot.created_at, lot.available_at,
+                          lot.expires_at, lot.reference) for lot in self.lots()]
+                + [EntryRow(i, "clawback", -owed, dt.datetime.min) for i, owed in self.debts()],
+                key=lambda r: r.id)
+        return self._rows
 
     def _inactivity_deadlines(self) -> list[tuple[dt.datetime, dt.datetime]]:
         """(activity time, deadline) of each activity followed by a gap of ``days`` or more."""
@@ -132,8 +162,10 @@ class MemberState:
 
     def debts(self) -> list[tuple[int, int]]:
         """``(entry_id, points)`` still owed by negative entries, oldest first."""
-        return [(r.id, -r.points - r.covered) for r in self.rows
-                if r.points < 0 and -r.points > r.covered]
+        if self._debts is None:
+            self._debts = [(r.id, -r.points - r.covered) for r in self.rows
+                           if r.points < 0 and -r.points > r.covered]
+        return self._debts
 
     def balance(self, at: dt.datetime) -> Balance:
         """The balance of the current entries seen at time ``at``."""
@@ -142,13 +174,16 @@ class MemberState:
             by_state[lot.state(at)] += lot.remaining
         debt = sum(points for _, points in self.debts())
         total = dict.fromkeys(("earn", "spend", "expire", "clawback", "adjust"), 0)
-        for row in self.rows:
-            total[row.kind] += row.points
+        if self._rows is None:  # open lots and debts only (see of_lots)
+            total["earn"], total["clawback"] = sum(by_state.values()), -debt
+        else:
+            for row in self._rows:
+                total[row.kind] += row.points
         return Balance(
             self.member_id, at, by_state["available"] - debt, by_state["pending"],
             by_state["expired"] - total["expire"], -total["expire"], debt,
             sum(total.values()), total["earn"], -total["spend"], -total["clawback"],
-            sum(r.written_off for r in self.rows))
+            sum(r.written_off for r in self._rows or ()))
 
     def plan_spend(self, at: dt.datetime, points: int, entry_id: int = 0) -> list[Allocation]:
         """Allocations taking ``points`` from available lots, oldest first (FIFO)."""

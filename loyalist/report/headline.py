@@ -129,7 +129,8 @@ def average_clv(backend: Any, t: dict[str, ir.Table], found: Any,
     fit: ClvFit = found[0]
     now = float(found[1]["clv"].dropna().mean())
     before = fit.observation_end - dt.timedelta(days=WINDOW)
-    summary = backend.execute(rfm_summary(t["orders"], observation_end=before, unit=fit.unit))
+    unit: Any = fit.unit  # "W" or "D", as stored by the fit
+    summary = backend.execute(rfm_summary(t["orders"], observation_end=before, unit=unit))
     if summary.empty:
         return now, None
     earlier = ClvFit(fit.model_name, fit.model, fit.spend, summary, before, fit.unit)

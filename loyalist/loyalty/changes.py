@@ -141,7 +141,7 @@ class Changes:
 
     def flush_events(self, conn: sa.Connection) -> None:
         """Write the outbox events (one statement)."""
-        outbox.emit_many(conn, self.events)
+        outbox.emit_many(conn, self.events, checked=True)  # built by the ledger: JSON
 
     def after(self, before: MemberState) -> MemberState:
         """The lots and debts after this write, from those read before it."""

@@ -17,8 +17,6 @@ but never returned by listings, logged or put in error messages.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import http.client
 import json
 import logging
@@ -34,6 +32,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from loyalist.errors import InputError, NotFoundError
 from loyalist.loyalty.prepared import Prepared
+from loyalist.loyalty.signing import sign
+from loyalist.loyalty.signing import verify_signature as verify_signature  # re-exported
 
 log = logging.getLogger("loyalist.outbox")
 metadata = sa.MetaData()
@@ -118,7 +118,7 @@ def emit(conn: sa.Connection, event_type: str, payload: dict[str, Any], *, key: 
     emit_many(conn, [(event_type, payload, key)])
 
 
-def _row(event_type: str, payload: dict[str, Any], key: str, now: dt.datetime) -> dict[str, Any]:
+def _check(event_type: str, payload: dict[str, Any], key: str) -> None:
     if not event_type or len(event_type) > 100:
         raise InputError("an event type needs 1 to 100 characters", event_type=event_type)
     if not key or len(key) > 200:
@@ -127,15 +127,22 @@ def _row(event_type: str, payload: dict[str, Any], key: str, now: dt.datetime) -
         json.dumps(payload, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise InputError(f"event payload is not JSON: {exc}", event_type=event_type) from exc
-    return {"event_id": "evt_" + secrets.token_hex(10), "key": key, "event_type": event_type,
-            "payload": payload, "created_at": now, "fanned_out": False}
 
 
-def emit_many(conn: sa.Connection, events: list[tuple[str, dict[str, Any], str]]) -> None:
-    """Record ``(event_type, payload, key)`` events in one statement; a used key is skipped."""
+def emit_many(conn: sa.Connection, events: list[tuple[str, dict[str, Any], str]], *,
+              checked: bool = False) -> None:
+    """Record ``(event_type, payload, key)`` events in one statement; a used key is skipped.
+
+    ``checked``: the caller built the events itself (the ledger), skip checking them again.
+    """
     now, first = utcnow(), dict[str, dict[str, Any]]()
     for kind, payload, key in events:
-        first.setdefault(key, _row(kind, payload, key, now))
+        if not checked:
+            _check(kind, payload, key)
+        if key not in first:
+            first[key] = {"event_id": "evt_" + secrets.token_hex(10), "key": key,
+                          "event_type": kind, "payload": payload, "created_at": now,
+                          "fanned_out": False}
     rows = list(first.values())
     insert = _INSERT_NEW.get(conn.dialect.name)
     if insert is not None:
@@ -144,40 +151,6 @@ def emit_many(conn: sa.Connection, events: list[tuple[str, dict[str, Any], str]]
     for row in rows:  # any other engine: each key is looked up first
         if conn.execute(_KEY_USED, {"key": row["key"]}).first() is None:
             conn.execute(outbox.insert(), row)
-
-
-def sign(secret: str, body: bytes, timestamp: int) -> str:
-    """The ``X-Loyalist-Signature`` header value for ``body`` sent at ``timestamp``.
-
-    Examples
-    --------
-    >>> sign("whsec_test", b"{}", 1700000000)[:13]
-    't=1700000000,'
-    """
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
-
-
-def verify_signature(secret: str, body: bytes, header: str, *, now: int,
-                     tolerance: int = 300) -> bool:
-    """Whether ``header`` signs ``body`` with ``secret`` within ``tolerance`` seconds of ``now``.
-
-    What a receiver runs; the timestamp bounds replays of a captured request.
-
-    Examples
-    --------
-    >>> header = sign("s", b"{}", 100)
-    >>> verify_signature("s", b"{}", header, now=130), verify_signature("x", b"{}", header, now=130)
-    (True, False)
-    """
-    fields = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
-    try:
-        timestamp = int(fields.get("t", ""))
-    except ValueError:
-        return False
-    if abs(now - timestamp) > tolerance or "v1" not in fields:
-        return False
-    return hmac.compare_digest(sign(secret, body, timestamp), f"t={timestamp},v1={fields['v1']}")
 
 
 @dataclass(frozen=True)

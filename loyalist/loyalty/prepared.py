@@ -76,10 +76,9 @@ class _Form:
             (i, p) for i, p in enumerate(results) if p is not None]
 
     def params(self, values: dict[str, Any]) -> Any:
-        out = []
-        for name, proc, const in self.plan:
-            value = values.get(name, const)
-            out.append(value if proc is None else proc(value))
+        get = values.get
+        out = [get(name, const) if proc is None else proc(get(name, const))
+               for name, proc, const in self.plan]
         if self.positional:
             return out
         return dict(zip([name for name, _, _ in self.plan], out, strict=True))

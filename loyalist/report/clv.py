@@ -108,7 +108,18 @@ def _distribution(pred: pd.DataFrame, fit: ClvFit, source: str,
                    f"CLV: discounted (1 % a month) expected spend over the next 12 months, from "
                    f"{source} ({type(fit.model).__name__} for purchases, Gamma-Gamma for spend per "
                    f"purchase), fitted on orders up to {fit.observation_end}. Bars: customers per "
-                   "CLV band. 'Likely still active': P(alive) above 50 %.")
+                   "CLV band. 'Likely still active': P(alive) above 50 %."
+                   + _no_dropout_note(pred))
+
+
+def _no_dropout_note(pred: pd.DataFrame) -> str:
+    """Say so when the fit finds (almost) no drop-out: everyone looks alive."""
+    if pred["p_alive"].min() < 0.9:
+        return ""
+    return (" Here the fit finds almost no drop-out (every customer's P(alive) is above 90 %): "
+            "the data cover too short a time, or customers who stop leave no trace the model "
+            "can tell from a pause. Treat CLV as an upper bound; a longer history, or a "
+            "contractual model for subscribers, gives a firmer figure.")
 
 
 def _matrix(fit: ClvFit, what: str) -> Section:

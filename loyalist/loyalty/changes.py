@@ -53,6 +53,7 @@ class Changes:
         self.redated: list[str] = []
         self.totals = Summary()
         self.events: list[tuple[str, dict[str, Any], str]] = []
+        self.rule_earns: dict[str, int] = {}  # earns of this write per rule (badge counts)
 
     def entry(self, row: EntryRow, *, order_time: dt.datetime | None = None,
               new_order: bool = False) -> None:
@@ -68,6 +69,8 @@ class Changes:
             self.uncovered[row.id] = (row, -row.points)
         if row.kind == "earn":
             earned = row.points
+            if row.rule_id is not None:
+                self.rule_earns[row.rule_id] = self.rule_earns.get(row.rule_id, 0) + 1
             self._item(row, "points_earned", row.created_at, row.points)
             if spend is not None:
                 spend_delta = spend

@@ -11,7 +11,7 @@ entries. Hot statements are compiled once (:mod:`loyalist.loyalty.prepared`).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,16 +23,18 @@ from loyalist.loyalty.program_schema import Program
 from loyalist.loyalty.reads import load_state
 from loyalist.loyalty.reconcile import rebuild
 from loyalist.loyalty.state import EntryRow, Lot, MemberState
-from loyalist.loyalty.tables import balances, entries, lots, members, requests, tier_items
+from loyalist.loyalty.tables import badges, balances, entries, lots, members, requests, tier_items
 from loyalist.loyalty.tiers import TierStatus, needed_from, tier_from_items
 
 _P = sa.bindparam
-_LOCK = Prepared(sa.select(members.c.joined_at, members.c.segment, balances.c.total,
-                           balances.c.earned, balances.c.spend_minor, balances.c.orders,
-                           requests.c.fingerprint, requests.c.response)
-         .select_from(members.outerjoin(balances, balances.c.member_id == members.c.member_id)
-                      .outerjoin(requests, requests.c.key == _P("key")))
-         .where(members.c.member_id == _P("member_id")).with_for_update(of=members))
+_LOCK_SQL = sa.select(members.c.joined_at, members.c.segment, balances.c.total,
+                     balances.c.earned, balances.c.spend_minor, balances.c.orders,
+                     requests.c.fingerprint, requests.c.response).select_from(
+    members.outerjoin(balances, balances.c.member_id == members.c.member_id)
+    .outerjoin(requests, requests.c.key == _P("key"))).where(
+    members.c.member_id == _P("member_id")).with_for_update(of=members)
+_LOCK = Prepared(_LOCK_SQL)
+_BADGE_LOCKS: dict[BadgeReads, Prepared] = {}
 _NEW_MEMBER = {"postgresql": postgresql.insert(members).on_conflict_do_nothing()}
 _NEW_BALANCE = {"postgresql": postgresql.insert(balances).on_conflict_do_nothing()}
 _LOT_COLUMNS = (lots.c.lot_id, lots.c.debt, lots.c.created_at, lots.c.available_at,
@@ -55,9 +57,6 @@ _USAGE = Prepared(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(entrie
                   .where(entries.c.member_id == _P("member_id"),
                          entries.c.rule_id == _P("rule_id"), entries.c.kind == "earn",
                          entries.c.points > 0, entries.c.created_at >= _P("since")))
-_EVENT_EARNS = Prepared(sa.select(sa.func.count()).where(
-    entries.c.member_id == _P("member_id"), entries.c.rule_id == _P("rule_id"),
-    entries.c.kind == "earn"))
 _EVER = dt.datetime(1, 1, 1)
 
 
@@ -72,21 +71,55 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class BadgeReads:
+    """What a write of ``program`` reads for badges: which are won, earns of each event rule."""
+
+    badge_ids: tuple[str, ...]
+    rule_ids: tuple[str, ...]  # the rules of the events that badges count
+
+    @classmethod
+    def of(cls, program: Program) -> BadgeReads:
+        """The reads of ``program``'s badges."""
+        events = {b.event for b in program.badges if b.metric == "events"}
+        return cls(tuple(b.id for b in program.badges),
+                   tuple(r.id for r in program.earning if r.kind == "event" and r.event in events))
+
+    def statement(self) -> Prepared:
+        """The lock statement with a column per badge (won) and per rule (earns so far)."""
+        found = _BADGE_LOCKS.get(self)
+        if found is None:
+            won = [sa.exists().where(badges.c.member_id == members.c.member_id,
+                                     badges.c.badge_id == badge_id) for badge_id in self.badge_ids]
+            earns = [sa.select(sa.func.count()).where(
+                entries.c.member_id == members.c.member_id, entries.c.rule_id == rule_id,
+                entries.c.kind == "earn").scalar_subquery() for rule_id in self.rule_ids]
+            found = _BADGE_LOCKS[self] = Prepared(_LOCK_SQL.add_columns(*won, *earns))
+        return found
+
+
+@dataclass(frozen=True)
 class Locked:
-    """The locked member: profile, running totals and the key's stored request, if any."""
+    """The locked member: profile, running totals and the key's stored request, if any.
+
+    With :class:`BadgeReads`, also the badges won and the earns of each event rule so far.
+    """
 
     joined_at: dt.datetime
     segment: str | None
     summary: Summary
     stored: tuple[str, dict[str, Any]] | None
+    won: frozenset[str] = frozenset()
+    rule_earns: dict[str, int] = field(default_factory=dict)
 
 
-def lock(conn: sa.Connection, member_id: str, key: str, at: dt.datetime) -> Locked:
+def lock(conn: sa.Connection, member_id: str, key: str, at: dt.datetime,
+         reads: BadgeReads | None = None) -> Locked:
     """Lock the member's row (creating it), read its totals and look ``key`` up: one statement.
 
     A member written before the derived tables existed gets them rebuilt from its entries.
     """
-    row = _LOCK.first(conn, member_id=member_id, key=key)
+    statement = _LOCK if reads is None else reads.statement()
+    row = statement.first(conn, member_id=member_id, key=key)
     if row is None:
         dialect = conn.dialect.name
         conn.execute(_NEW_MEMBER.get(dialect, members.insert()), {
@@ -96,17 +129,22 @@ def lock(conn: sa.Connection, member_id: str, key: str, at: dt.datetime) -> Lock
     elif row[2] is None:
         rebuild(conn, member_id)
     else:
-        return _locked(row)
-    row = _LOCK.first(conn, member_id=member_id, key=key)
+        return _locked(row, reads)
+    row = statement.first(conn, member_id=member_id, key=key)
     assert row is not None
-    return _locked(row)
+    return _locked(row, reads)
 
 
-def _locked(row: tuple[Any, ...]) -> Locked:
-    joined_at, segment, total, earned, spend_minor, orders, fingerprint, response = row
+def _locked(row: tuple[Any, ...], reads: BadgeReads | None) -> Locked:
+    joined_at, segment, total, earned, spend_minor, orders, fingerprint, response = row[:8]
     stored = None if fingerprint is None else (fingerprint, dict(response))
-    return Locked(joined_at, segment, Summary(int(total), int(earned), int(spend_minor),
-                                              int(orders)), stored)
+    summary = Summary(int(total), int(earned), int(spend_minor), int(orders))
+    if reads is None:
+        return Locked(joined_at, segment, summary, stored)
+    n = len(reads.badge_ids)
+    won = frozenset(b for b, is_won in zip(reads.badge_ids, row[8:8 + n], strict=True) if is_won)
+    earns = {r: int(c) for r, c in zip(reads.rule_ids, row[8 + n:], strict=True)}
+    return Locked(joined_at, segment, summary, stored, won, earns)
 
 
 def open_state(conn: sa.Connection, member_id: str, program: Program, at: dt.datetime, *,
@@ -180,14 +218,3 @@ def usage(conn: sa.Connection, member_id: str) -> Usage:
         return int(times), int(points)
 
     return count
-
-
-def event_earns(conn: sa.Connection, member_id: str, program: Program,
-                events: set[str]) -> dict[str, int]:
-    """How many earns the member has of each of ``events`` (through the rules of each)."""
-    out = dict.fromkeys(events, 0)
-    for rule in program.earning:  # one indexed count per rule (member_id, rule_id)
-        if rule.kind == "event" and rule.event in events:
-            out[rule.event] += int(_EVENT_EARNS.all(conn, member_id=member_id,
-                                                    rule_id=rule.id)[0][0])
-    return out

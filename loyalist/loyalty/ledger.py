@@ -50,6 +50,7 @@ from loyalist.loyalty.tiers import TierStatus, tier_status
 from loyalist.loyalty.txn import lock_member, write_transaction
 
 Action = Callable[[writes.Context], dict[str, Any]]
+_NO_FOLLOW_UP = frozenset({"spend", "redeem", "expire"})  # no tier or badge moves on these
 _STORE = Prepared(requests.insert(), ("key", "member_id", "op", "fingerprint", "response",
                                       "created_at"))
 
@@ -116,6 +117,7 @@ class Ledger:
     def __init__(self, engine: sa.Engine, program: Program) -> None:
         self.engine = engine
         self.program = program
+        self._badge_reads = (program, derived.BadgeReads.of(program))
 
     def ensure_schema(self) -> None:
         """Create the ledger and outbox tables, and the stock of rewards not stocked yet."""
@@ -320,7 +322,7 @@ class Ledger:
 
     def _once(self, conn: sa.Connection, op: str, member_id: str, key: str, fingerprint: str,
               at: dt.datetime, action: Action) -> tuple[dict[str, Any], bool]:
-        locked = derived.lock(conn, member_id, key, at)
+        locked = derived.lock(conn, member_id, key, at, self._reads(op))
         if locked.stored is not None:
             if locked.stored[0] != fingerprint:
                 raise IdempotencyConflictError(
@@ -333,7 +335,7 @@ class Ledger:
         tier = tiers.status(at).tier if tiers is not None else None
         ctx = writes.Context(conn, program, key, at,
                              Member(member_id, locked.joined_at, locked.segment, tier), state,
-                             locked.summary, tiers)
+                             locked.summary, tiers, locked)
         try:
             result = action(ctx)
         except RedemptionError as exc:  # refused before anything was written
@@ -344,11 +346,19 @@ class Ledger:
                    response=response, created_at=at)
         return response, False
 
+    def _reads(self, op: str) -> derived.BadgeReads | None:
+        """What the lock reads for badges: nothing for writes that move no tier or badge."""
+        if op in _NO_FOLLOW_UP or not self.program.badges:
+            return None
+        if self._badge_reads[0] is not self.program:
+            self._badge_reads = (self.program, derived.BadgeReads.of(self.program))
+        return self._badge_reads[1]
+
     def _response(self, ctx: writes.Context, op: str, result: dict[str, Any],
                   tier: str | None) -> dict[str, Any]:
         ctx.changes.flush_rows(ctx.conn)
         won: list[str] = []
-        if op not in ("spend", "redeem", "expire"):  # no tier or badge moves on these
+        if op not in _NO_FOLLOW_UP:
             tier, won = writes.follow_up(ctx, tier)
         after = writes.after_state(ctx).balance(ctx.at)
         ctx.changes.flush_events(ctx.conn)

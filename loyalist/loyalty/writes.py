@@ -29,7 +29,6 @@ _ENTRY_COLUMNS = ("kind", "points", "lot_id", "available_at", "expires_at", "ref
 _INSERT_ENTRY = Prepared(entries.insert().returning(entries.c.id), (
     *_ENTRY_COLUMNS, "member_id", "idempotency_key", "created_at"))
 _INSERT_BADGE = badges.insert()
-_WON = Prepared(sa.select(badges.c.badge_id).where(badges.c.member_id == sa.bindparam("m")))
 _TAKE_STOCK = Prepared(reward_stock.update().where(
     reward_stock.c.reward_id == sa.bindparam("b_reward_id"), reward_stock.c.remaining > 0).values(
     remaining=reward_stock.c.remaining - 1))
@@ -51,6 +50,7 @@ class Context:
     state: MemberState
     summary: Summary = field(default_factory=Summary)
     tiers: TierView | None = None
+    locked: derived.Locked | None = None  # with the badges read (writes that award badges)
     entry_ids: list[int] = field(default_factory=list)
     changes: Changes = field(init=False)
 
@@ -273,22 +273,18 @@ def follow_up(ctx: Context, tier_before: str | None) -> tuple[str | None, list[s
 
 
 def _badges(ctx: Context, tier: str | None) -> list[str]:
-    s = ctx.changes.summary_after(ctx.summary)
-    totals = Totals(s.earned, s.spend_minor, s.orders, {})
-    progress = progress_of(totals, ctx.program, tier)
-    events = {b.event for b in ctx.program.badges if b.metric == "events"}
-    if not events and not any(progress[b.id] >= b.at_least for b in ctx.program.badges):
-        return []
-    member_id = ctx.member.member_id
-    already = {badge_id for (badge_id,) in _WON.all(ctx.conn, m=member_id)}
+    assert ctx.locked is not None  # the lock read the badges
+    already, before = ctx.locked.won, ctx.locked.rule_earns
     events = {b.event for b in ctx.program.badges if b.metric == "events" and b.id not in already}
-    if events:
-        totals = Totals(totals.earned, totals.spend_minor, totals.orders,
-                        derived.event_earns(ctx.conn, member_id, ctx.program, events))
-        progress = progress_of(totals, ctx.program, tier)
-    won = badges_won(progress, ctx.program, already)
+    counts = dict.fromkeys(events, 0)
+    for rule in ctx.program.earning:
+        if rule.kind == "event" and rule.event in events:
+            counts[rule.event] += before[rule.id] + ctx.changes.rule_earns.get(rule.id, 0)
+    s = ctx.changes.summary_after(ctx.summary)
+    progress = progress_of(Totals(s.earned, s.spend_minor, s.orders, counts), ctx.program, tier)
+    won = badges_won(progress, ctx.program, set(already))
     if won:
-        ctx.conn.execute(_INSERT_BADGE, [{"member_id": member_id, "badge_id": badge_id,
+        ctx.conn.execute(_INSERT_BADGE, [{"member_id": ctx.member.member_id, "badge_id": badge_id,
                                           "won_at": ctx.at, "key": ctx.key} for badge_id in won])
     for badge_id in won:
         ctx.emit("badge_won", {"badge_id": badge_id}, suffix=f":{badge_id}")

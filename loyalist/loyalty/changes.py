@@ -149,10 +149,22 @@ class Changes:
     def after(self, before: MemberState) -> MemberState:
         """The lots and debts after this write, from those read before it."""
         taken = self.taken
+        debts = [(i, owed - taken.get(i, 0)) for i, owed in before.debts()]
+        debts += [(r["lot_id"], r["remaining"]) for r in self._debts()]
+        if before.sums is not None:  # an earn: new lots, debts repaid, no lot read taken from
+            at, available, pending = before.sums
+            if set(taken) - {i for i, _ in before.debts()}:
+                raise LookupError("points taken from lots read as sums")
+            for r in self.new_lots.values():
+                if r["expires_at"] is None or r["expires_at"] > at:
+                    if r["available_at"] > at:
+                        pending += r["remaining"]
+                    else:
+                        available += r["remaining"]
+            return MemberState.of_sums(before.member_id, at, available, pending, debts,
+                                       before.expiry)
         open_lots = [replace(lot, remaining=lot.remaining - taken[lot.id]) if lot.id in taken
                      else lot for lot in before.lots()]
         open_lots += [Lot(r["lot_id"], r["created_at"], r["available_at"], r["expires_at"],
                      r["remaining"], r["reference"]) for r in self.new_lots.values()]
-        debts = [(i, owed - taken.get(i, 0)) for i, owed in before.debts()]
-        debts += [(r["lot_id"], r["remaining"]) for r in self._debts()]
         return MemberState.of_lots(before.member_id, open_lots, debts, before.expiry)

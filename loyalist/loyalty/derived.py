@@ -45,6 +45,20 @@ _OPEN = Prepared(_OPEN_SQL)
 _LIVE = Prepared(_OPEN_SQL.where(sa.or_(lots.c.expires_at.is_(None),
                                         lots.c.expires_at > _P("at"))))
 # Items of one time summed: tiers only add values up, and a busy day is then one row.
+_LIVE_LOT = sa.and_(lots.c.member_id == _P("member_id"), lots.c.remaining > 0,
+                    sa.or_(lots.c.expires_at.is_(None), lots.c.expires_at > _P("at")))
+_PENDING = lots.c.available_at > _P("at")
+
+
+def _sum_unless(*when: Any, value: Any = lots.c.remaining) -> Any:
+    return sa.func.coalesce(sa.func.sum(sa.case(*((w, 0) for w in when), else_=value)), 0)
+
+
+# available, pending, number of debts
+_SUMS = Prepared(sa.select(_sum_unless(lots.c.debt, _PENDING), _sum_unless(lots.c.debt, ~_PENDING),
+                           _sum_unless(~lots.c.debt, value=1)).where(_LIVE_LOT))
+_DEBTS = Prepared(sa.select(lots.c.lot_id, lots.c.remaining).where(
+    lots.c.member_id == _P("member_id"), lots.c.remaining > 0, lots.c.debt))
 _ITEMS = Prepared(sa.select(tier_items.c.at, sa.func.sum(tier_items.c.value)).where(
     tier_items.c.member_id == _P("member_id"), tier_items.c.basis == _P("basis"),
     tier_items.c.at >= _P("since")).group_by(tier_items.c.at))
@@ -148,15 +162,22 @@ def _locked(row: tuple[Any, ...], reads: BadgeReads | None) -> Locked:
 
 
 def open_state(conn: sa.Connection, member_id: str, program: Program, at: dt.datetime, *,
-               expired: bool = False) -> MemberState:
+               expired: bool = False, sums: bool = False) -> MemberState:
     """The member's lots with points left (unexpired at ``at`` unless ``expired``) and debts.
 
-    Each lot is a row of its remaining points, each debt a negative row of what is owed. Under
+    ``sums``: the unexpired lots summed (available, pending), what earns need. Under
     inactivity expiry a lot's expiry depends on every later activity, so that mode reads all
     entries.
     """
     if program.expiry.mode == "inactivity":
         return load_state(conn, member_id, program.expiry)
+    if sums:
+        row = _SUMS.first(conn, member_id=member_id, at=at)
+        assert row is not None  # an aggregate: one row
+        debts = [(i, int(owed)) for i, owed in _DEBTS.all(conn, member_id=member_id)] \
+            if row[2] else []
+        return MemberState.of_sums(member_id, at, int(row[0]), int(row[1]), debts,
+                                   program.expiry)
     lots_, debts = [], []
     for lot_id, debt, created, available, expires, reference, left in \
             (_OPEN if expired else _LIVE).all(conn, member_id=member_id, at=at):

@@ -50,6 +50,7 @@ from loyalist.loyalty.tiers import TierStatus, tier_status
 from loyalist.loyalty.txn import lock_member, write_transaction
 
 Action = Callable[[writes.Context], dict[str, Any]]
+_EARNS = frozenset({"earn", "order", "event"})  # only repay debts: read lots as sums
 _NO_FOLLOW_UP = frozenset({"spend", "redeem", "expire"})  # no tier or badge moves on these
 _STORE = Prepared(requests.insert(), ("key", "member_id", "op", "fingerprint", "response",
                                       "created_at"))
@@ -329,7 +330,8 @@ class Ledger:
                     f"idempotency key {key!r} was used for a different request", key=key)
             return locked.stored[1], True
         program = self.program
-        state = derived.open_state(conn, member_id, program, at, expired=op == "expire")
+        state = derived.open_state(conn, member_id, program, at, expired=op == "expire",
+                                   sums=op in _EARNS)
         tiers = derived.tier_view(conn, member_id, program, at, locked.summary) \
             if program.tiers.levels else None
         tier = tiers.status(at).tier if tiers is not None else None

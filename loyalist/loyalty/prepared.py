@@ -27,6 +27,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -67,21 +68,41 @@ class _Form:
         self.positional = bool(compiled.positional)
         names = list(compiled.positiontup or []) if self.positional else list(compiled.binds)
         # (name, converter, value when the caller gives none: a literal of the statement)
+        self.names = names
         self.plan: list[tuple[str, Processor, Any]] = [
             (name, _bind_processor(compiled.binds[name], dialect),
              compiled.binds[name].effective_value) for name in names]
+        # Fast path: the statement's literals merged in, every value fetched at once, and the
+        # converters applied to their positions only.
+        self.literals = {name: const for name, _, const in self.plan
+                         if not compiled.binds[name].required}
+        self.get = itemgetter(*[name for name, _, _ in self.plan]) if self.plan else None
+        self.converters = [(i, proc) for i, (_, proc, _) in enumerate(self.plan)
+                           if proc is not None]
         columns = list(getattr(stmt, "exported_columns", ()))  # selected or RETURNING
         results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
         self.results: list[tuple[int, Callable[[Any], Any]]] = [
             (i, p) for i, p in enumerate(results) if p is not None]
 
     def params(self, values: dict[str, Any]) -> Any:
+        if self.get is None:
+            return [] if self.positional else {}
+        if self.literals:
+            values = {**values, **self.literals}
+        try:
+            got = self.get(values)
+        except KeyError:  # a value left out: the bind's own (None), as SQLAlchemy would
+            return self._params(values)
+        out = list(got) if len(self.plan) > 1 else [got]
+        for i, proc in self.converters:
+            out[i] = proc(out[i])
+        return out if self.positional else dict(zip(self.names, out, strict=True))
+
+    def _params(self, values: dict[str, Any]) -> Any:
         get = values.get
         out = [get(name, const) if proc is None else proc(get(name, const))
                for name, proc, const in self.plan]
-        if self.positional:
-            return out
-        return dict(zip([name for name, _, _ in self.plan], out, strict=True))
+        return out if self.positional else dict(zip(self.names, out, strict=True))
 
     def rows(self, raw: list[Any]) -> list[tuple[Any, ...]]:
         if not self.results:

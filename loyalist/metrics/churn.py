@@ -34,20 +34,21 @@ from loyalist.metrics.periods import (
 SixMonthRule = Literal["inactivity", "cancellation", "period_end"]
 
 
-def _days(orders: ir.Table) -> ir.Table:
-    known = orders.filter(orders.customer_id.notnull())
-    return known.select("customer_id", day=known.ordered_at.date()).distinct()
+def _runs(orders: ir.Table, inactive_days: int, *, first: bool = False) -> ir.Table:
+    """Order days with the next one: ``(customer_id, day, next_day, lost[, first])``.
 
-
-def _runs(orders: ir.Table, inactive_days: int) -> ir.Table:
-    """Order days with the next one: ``(customer_id, day, next_day, first, lost)``.
-
-    ``first`` is the customer's first order day; ``lost`` marks the last order day of a spell
-    (no order within N days after it).
+    One row per customer and order day (several orders a day count once); ``lost`` marks the
+    last order day of a spell (no order within N days after it); ``first`` (on request) is
+    the customer's first order day.
     """
-    d = _days(orders)
-    w = ibis.window(group_by=d.customer_id, order_by=d.day)  # one sort for both
-    d = d.mutate(next_day=d.day.lead().over(w), first=d.day.min().over(w))
+    known = orders.filter(orders.customer_id.notnull())
+    o = known.select("customer_id", "ordered_at", day=known.ordered_at.date())
+    # orders in time order (ties fall on the same day, so they need no tiebreaker); the last
+    # order of each day sees the next order day: one sort, no separate distinct
+    w = ibis.window(group_by=o.customer_id, order_by=o.ordered_at)
+    o = o.mutate(next_day=o.day.lead().over(w),
+                 **({"first": o.day.first().over(w)} if first else {}))
+    d = o.filter(o.next_day.isnull() | (o.next_day != o.day)).drop("ordered_at")
     gap = d.next_day.delta(d.day, unit="day")
     return d.mutate(lost=d.next_day.isnull() | (gap > inactive_days))
 
@@ -117,7 +118,7 @@ def _spells(orders: ir.Table, inactive_days: int) -> ir.Table:
 
     The spell after a loss starts on the next order day of the lost row.
     """  # noqa: D205
-    r = _runs(orders, inactive_days)
+    r = _runs(orders, inactive_days, first=True)
     lost = r.filter(r.lost)
     since = lost.next_day.lag().over(group_by=lost.customer_id, order_by=lost.day)
     return lost.select("customer_id", since=ibis.coalesce(since, lost.first),

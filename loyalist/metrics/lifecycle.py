@@ -12,30 +12,31 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from loyalist.metrics.periods import period_index, period_start
+
 
 def lifecycle(orders: ir.Table) -> ir.Table:
-    """Per month: ``active``, ``new``, ``returning``, ``resurrected``, ``dormant``."""
+    """Per month: ``active``, ``new``, ``returning``, ``resurrected``, ``dormant``.
+
+    One pass over the customer's active months: the previous active month decides new (none),
+    returning (the month before) or resurrected (earlier); the next one decides dormant.
+    """
     known = orders.filter(orders.customer_id.notnull())
-    m = known.ordered_at.year().cast("int64") * 12 + known.ordered_at.month().cast("int64")
-    active = known.select("customer_id", m=m).distinct()
-    first = active.group_by("customer_id").aggregate(first_m=active.m.min())
-    prev = active.select(customer_id="customer_id", pm=active.m + 1, was=ibis.literal(1))
-    a = active.join(first, "customer_id").left_join(
-        prev, [active.customer_id == prev.customer_id, active.m == prev.pm])
-    a = a.select(m="m", new=ibis.ifelse(a.m == a.first_m, 1, 0),
-                 returning=ibis.ifelse(a.was.notnull(), 1, 0),
-                 resurrected=ibis.ifelse((a.m != a.first_m) & a.was.isnull(), 1, 0))
-    per = a.group_by("m").aggregate(active=a.count(), new=a.new.sum(),
-                                    returning=a.returning.sum(),
-                                    resurrected=a.resurrected.sum())
-    now = active.select(customer_id="customer_id", nm="m")
-    gone = active.anti_join(now, [active.customer_id == now.customer_id,
-                                  active.m + 1 == now.nm])
-    gone = gone.filter(gone.m < active.m.max().as_scalar())  # the last month has no next
+    o = known.select("customer_id", "ordered_at", m=period_index(known.ordered_at, "month"))
+    # a customer's orders in time order (ties share their month, so they need no tiebreaker):
+    # the first order of a month sees the previous active month, the last one the next
+    w = ibis.window(group_by=o.customer_id, order_by=o.ordered_at)
+    o = o.mutate(prev=o.m.lag().over(w), nxt=o.m.lead().over(w))
+    a = o.filter(o.prev.isnull() | (o.prev != o.m))
+    gone = o.filter(o.nxt.isnull() | (o.nxt != o.m))
+    per = a.group_by("m").aggregate(
+        active=a.count(), new=ibis.ifelse(a.prev.isnull(), 1, 0).sum(),
+        returning=ibis.ifelse(a.prev == a.m - 1, 1, 0).sum(),
+        resurrected=ibis.ifelse(a.prev < a.m - 1, 1, 0).sum())
+    gone = gone.filter((gone.nxt.isnull() | (gone.nxt > gone.m + 1))
+                       & (gone.m < o.m.max().as_scalar()))  # the last month has no next
     dormant = gone.group_by(dm=gone.m + 1).aggregate(dormant=gone.count())
     out = per.left_join(dormant, per.m == dormant.dm)
-    year = ((out.m - 1) // 12).cast("int32")
-    month = ((out.m - 1) % 12 + 1).cast("int32")
-    return out.select(month=ibis.date(year, month, 1), active=out.active, new=out.new,
+    return out.select(month=period_start(out.m, "month"), active=out.active, new=out.new,
                       returning=out.returning, resurrected=out.resurrected,
                       dormant=out.dormant.fill_null(0)).order_by("month")

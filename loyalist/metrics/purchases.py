@@ -96,17 +96,31 @@ def recency_summary(orders: ir.Table, *, as_of: AsOf) -> ir.Table:
                        max_days=r.recency_days.max())
 
 
+def _order_days(orders: ir.Table) -> ir.Table:
+    """``(customer_id, day, next_day, gap_no, first_order)``, one row per order day.
+
+    One pass over each customer's orders by day: the last row of each day sees the next order
+    day, and the dense rank of the day numbers the gaps, so no separate distinct is needed.
+    Rows of one day are alike in every column kept, so the row chosen among ties is immaterial.
+    """
+    known = _known(orders)
+    o = known.select("customer_id", day=known.ordered_at.date())
+    w = ibis.window(group_by=o.customer_id, order_by=o.day)
+    o = o.mutate(next_day=o.day.lead().over(w), gap_no=ibis.dense_rank().over(w) + 1,
+                 first_order=o.day.first().over(w))
+    return o.filter(o.next_day.isnull() | (o.next_day != o.day))
+
+
 def order_gaps(orders: ir.Table) -> ir.Table:
     """Every gap between consecutive order days of a customer.
 
     Columns ``customer_id``, ``first_order`` (day of the customer's first order), ``gap_no``
     (1 = first to second purchase day), ``from_day``, ``to_day`` and ``gap_days``.
     """
-    known = _known(orders)
-    d = known.select("customer_id", day=known.ordered_at.date()).distinct()
-    w = ibis.window(group_by=d.customer_id, order_by=d.day)
-    d = d.mutate(next_day=d.day.lead().over(w), gap_no=ibis.row_number().over(w) + 1,
-                 first_order=d.day.min().over(ibis.window(group_by=d.customer_id)))
+    return _gaps(_order_days(orders))
+
+
+def _gaps(d: ir.Table) -> ir.Table:
     g = d.filter(d.next_day.notnull())
     return g.select("customer_id", "first_order", gap_no=g.gap_no.cast("int64"),
                     from_day=g.day, to_day=g.next_day,
@@ -133,11 +147,11 @@ def purchase_gaps(orders: ir.Table, *, period: Period = "month") -> ir.Table:
     [{'mean_first_gap_days': 10.0, 'mean_gap_days': 15.0}]
     """
     check_choice("period", period, PERIODS)
-    known = _known(orders)
-    first = known.group_by("customer_id").aggregate(
-        cohort_p=period_index(known.ordered_at.min(), period))
+    d = _order_days(orders)
+    first = d.filter(d.gap_no == 1)  # every customer has a first order day
+    first = first.select(cohort_p=period_index(first.first_order, period))
     sizes = first.group_by("cohort_p").aggregate(customers=first.count())
-    g = order_gaps(orders)
+    g = _gaps(d)
     g = g.mutate(cohort_p=period_index(g.first_order, period), days=g.gap_days.cast("float64"))
     # a filtered table, not median(where=...): Spark's percentile wants a constant percentage
     f = g.filter(g.gap_no == 1)

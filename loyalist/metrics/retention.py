@@ -52,14 +52,22 @@ Variant = Literal["on", "on_or_after"]
 
 
 def _activity(orders: ir.Table, period: str) -> ir.Table:
-    """Distinct ``(customer_id, p)``: identified customers and the periods they ordered in."""
+    """Distinct ``(customer_id, p, cohort_p)``: the periods identified customers ordered in,
+    with the first of them.
+
+    One pass over each customer's orders in time order (ties fall in the same period, so they
+    need no tiebreaker): the first order of each period stands for it, no separate distinct.
+    """  # noqa: D205
     known = orders.filter(orders.customer_id.notnull())
-    return known.select("customer_id", p=period_index(known.ordered_at, period)).distinct()
+    o = known.select("customer_id", "ordered_at", p=period_index(known.ordered_at, period))
+    w = ibis.window(group_by=o.customer_id, order_by=o.ordered_at)
+    o = o.mutate(prev=o.p.lag().over(w), cohort_p=o.p.first().over(w))
+    return o.filter(o.prev.isnull() | (o.prev != o.p)).select("customer_id", "p", "cohort_p")
 
 
 def _cohorts(active: ir.Table, customers: ir.Table | None, by: str | None) -> ir.Table:
-    """``(customer_id, cohort_p[, segment])`` from the first active period."""
-    first = active.group_by("customer_id").aggregate(cohort_p=active.p.min())
+    """``(customer_id, cohort_p[, segment])``, one row per customer."""
+    first = active.filter(active.p == active.cohort_p).select("customer_id", "cohort_p")
     if by is None:
         return first
     if customers is None:
@@ -115,15 +123,20 @@ def cohort_retention(orders: ir.Table, *, variant: Variant = "on", period: Perio
     active = _activity(orders, period)
     first = _cohorts(active, customers, by)
     keys = ["cohort_p"] if by is None else ["cohort_p", "segment"]
-    joined = active.join(first, "customer_id").select("customer_id", "p", *keys)
+    if by is None:
+        joined = active
+    else:
+        seg = first.select("customer_id", "segment")
+        joined = active.join(seg, "customer_id").select("customer_id", "p", *keys)
     if variant == "on_or_after":
         joined = _on_or_after(joined, keys)
     periods = joined.mutate(period=joined.p - joined.cohort_p)
     extra = []
     if brackets is not None:
         periods, extra = _brackets(periods, brackets), ["period_to"]
-    counts = periods.group_by([*keys, "period", *extra]).aggregate(
-        customers=periods.customer_id.nunique())
+    # one row per customer and period, so without brackets counting rows counts customers
+    customers = periods.count() if brackets is None else periods.customer_id.nunique()
+    counts = periods.group_by([*keys, "period", *extra]).aggregate(customers=customers)
     sizes = first.group_by(keys).aggregate(cohort_size=first.customer_id.count())
     if by is None:
         out = counts.join(sizes, keys)
@@ -164,18 +177,18 @@ def _order_revenue(orders: ir.Table, period: str) -> ir.Table:
 
 
 def _cohort_revenue(per: ir.Table) -> ir.Table:
-    """Cohort cells (customers, revenue, ``kept`` = capped at period 0) with cohort totals."""
-    first = per.group_by("customer_id").aggregate(cohort_p=per.p.min())
-    r = per.join(first, "customer_id")
-    base = r.filter(r.p == r.cohort_p).select("customer_id", base=r.revenue)
-    r = r.join(base, "customer_id")
+    """Cohort cells (customers, revenue, ``kept`` = capped at period 0) with cohort totals.
+
+    ``per`` has one row per customer and period, so counting rows counts customers.
+    """
+    w = ibis.window(group_by=per.customer_id, order_by=per.p)  # one sort for both
+    r = per.mutate(cohort_p=per.p.first().over(w), base=per.revenue.first().over(w))
     r = r.mutate(period=r.p - r.cohort_p)
     cells = r.group_by(["cohort_p", "period"]).aggregate(
-        customers=r.customer_id.nunique(), revenue=r.revenue.sum(),
-        kept=ibis.least(r.revenue, r.base).sum())
-    b = base.join(first, "customer_id")
-    sizes = b.group_by("cohort_p").aggregate(cohort_size=b.customer_id.count(),
-                                             cohort_revenue=b.base.sum())
+        customers=r.count(), revenue=r.revenue.sum(), kept=ibis.least(r.revenue, r.base).sum())
+    # period 0 holds every customer of the cohort with their whole base revenue
+    sizes = cells.filter(cells.period == 0).select(
+        "cohort_p", cohort_size=cells.customers, cohort_revenue=cells.revenue)
     return cells.join(sizes, "cohort_p")
 
 

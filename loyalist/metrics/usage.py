@@ -205,11 +205,14 @@ def dau_mau(events: ir.Table, *, as_of: AsOf, window_days: int = 30) -> ir.Table
     """  # noqa: E501
     check_positive("window_days", window_days)
     e = events.filter(events.occurred_at < end_of(as_of))
-    active = e.select("customer_id", i=period_index(e.occurred_at, "day")).distinct()
-    nxt = active.i.lead().over(group_by=active.customer_id, order_by=active.i)
+    e = e.select("customer_id", "occurred_at", i=period_index(e.occurred_at, "day"))
+    # events in time order (ties fall on the same day): the last event of each active day
+    # sees the next active day, so one sort gives the distinct days and what follows them
+    e = e.mutate(nxt=e.i.lead().over(group_by=e.customer_id, order_by=e.occurred_at))
+    active = e.filter(e.nxt.isnull() | (e.nxt != e.i))
     # an active day i puts its customer in the MAU of days i .. i + W - 1; counted only up to
     # the next active day, the pieces of one customer are disjoint: +1 on i, -1 on the day after
-    stop = ibis.least(active.i + window_days, ibis.coalesce(nxt, active.i + window_days))
+    stop = ibis.least(active.i + window_days, ibis.coalesce(active.nxt, active.i + window_days))
     a = active.mutate(stop=stop)
     dau = a.group_by("i").aggregate(dau=a.count())
     gone = a.group_by(i=a.stop).aggregate(gone=a.count())

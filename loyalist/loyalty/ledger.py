@@ -40,7 +40,7 @@ from loyalist.errors import InputError, NotFoundError
 from loyalist.loyalty import derived, outbox, reconcile, writes
 from loyalist.loyalty.earning import Member, event_points, order_points
 from loyalist.loyalty.errors import REFUSALS, IdempotencyConflictError, RedemptionError
-from loyalist.loyalty.prepared import Prepared
+from loyalist.loyalty.prepared import Prepared, batched
 from loyalist.loyalty.program_schema import EVENTS, Program
 from loyalist.loyalty.reads import StatementLine, load_state, statement, won_badges
 from loyalist.loyalty.reconcile import Mismatch
@@ -338,14 +338,15 @@ class Ledger:
         ctx = writes.Context(conn, program, key, at,
                              Member(member_id, locked.joined_at, locked.segment, tier), state,
                              locked.summary, tiers, locked)
+        result: dict[str, Any] = {}
         try:
             result = action(ctx)
         except RedemptionError as exc:  # refused before anything was written
-            response: dict[str, Any] = {"error": exc.to_dict()}
-        else:
-            response = self._response(ctx, op, result, tier)
-        _STORE.run(conn, key=key, member_id=member_id, op=op, fingerprint=fingerprint,
-                   response=response, created_at=at)
+            result = {"error": exc.to_dict()}
+        with batched(conn):  # what is left writes only: sent together where the driver can
+            response = result if "error" in result else self._response(ctx, op, result, tier)
+            _STORE.run(conn, key=key, member_id=member_id, op=op, fingerprint=fingerprint,
+                       response=response, created_at=at)
         return response, False
 
     def _reads(self, op: str) -> derived.BadgeReads | None:

@@ -26,7 +26,8 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
 
@@ -126,6 +127,31 @@ def cursor(conn: sa.Connection) -> Any:
     return kept[1]
 
 
+@contextmanager
+def _translated(conn: sa.Connection, sql: str, params: Any) -> Iterator[None]:
+    """DBAPI errors raised as SQLAlchemy's (``IntegrityError``...), as ``conn.execute`` would."""
+    try:
+        yield
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(sql, params, exc,
+                                         conn.dialect.loaded_dbapi.Error) from exc
+
+
+@contextmanager
+def batched(conn: sa.Connection) -> Iterator[None]:
+    """Send the statements run inside together where the driver can (one round trip).
+
+    psycopg's pipeline mode queues statements and waits for them at the end (or when a result
+    is fetched); an error of any of them is raised on leaving. Other drivers run them as usual.
+    """
+    pipeline = getattr(conn.connection.dbapi_connection, "pipeline", None)
+    if pipeline is None:
+        yield
+        return
+    with _translated(conn, "(pipeline)", None), pipeline():
+        yield
+
+
 class Prepared:
     """A statement compiled once per dialect (``keys``: the columns an insert sets)."""
 
@@ -143,16 +169,18 @@ class Prepared:
     def run(self, conn: sa.Connection, **values: Any) -> Any:
         """Execute once; return the DBAPI cursor (for ``rowcount``)."""
         form = self._form(conn)
-        cur = cursor(conn)
-        cur.execute(form.sql, form.params(values))
+        cur, params = cursor(conn), form.params(values)
+        with _translated(conn, form.sql, params):
+            cur.execute(form.sql, params)
         return cur
 
     def all(self, conn: sa.Connection, **values: Any) -> list[tuple[Any, ...]]:
         """Execute and return every row, converted as SQLAlchemy would."""
         form = self._form(conn)
-        cur = cursor(conn)
-        cur.execute(form.sql, form.params(values))
-        return form.rows(cur.fetchall())
+        cur, params = cursor(conn), form.params(values)
+        with _translated(conn, form.sql, params):
+            cur.execute(form.sql, params)
+            return form.rows(cur.fetchall())
 
     def first(self, conn: sa.Connection, **values: Any) -> tuple[Any, ...] | None:
         """Execute and return the first row (or ``None``)."""
@@ -160,8 +188,13 @@ class Prepared:
         return rows[0] if rows else None
 
     def many(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
-        """Execute once per row of values (one ``executemany``)."""
+        """Execute once per row of values (one ``executemany``; a single row: ``execute``)."""
         if not rows:
             return
         form = self._form(conn)
-        cursor(conn).executemany(form.sql, [form.params(r) for r in rows])
+        params = [form.params(r) for r in rows]
+        with _translated(conn, form.sql, params):
+            if len(params) == 1:
+                cursor(conn).execute(form.sql, params[0])
+            else:
+                cursor(conn).executemany(form.sql, params)

@@ -26,6 +26,7 @@ Examples
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
@@ -118,23 +119,28 @@ class _Form:
         return out
 
 
+_LAST = threading.local()  # the last connection asked about in this thread, and its cursor
+
+
 def cursor(conn: sa.Connection) -> Any:
     """The DBAPI cursor kept for ``conn``'s DBAPI connection (one per connection, reused)."""
+    last = getattr(_LAST, "pair", None)
+    if last is not None and last[0] is conn:
+        return last[1]
     dbapi = conn.connection.dbapi_connection
     kept = conn.info.get("loyalist_cursor")
     if kept is None or kept[0] is not dbapi:
         kept = conn.info["loyalist_cursor"] = (dbapi, dbapi.cursor())  # type: ignore[union-attr]
+    _LAST.pair = (conn, kept[1])
     return kept[1]
 
 
-@contextmanager
-def _translated(conn: sa.Connection, sql: str, params: Any) -> Iterator[None]:
-    """DBAPI errors raised as SQLAlchemy's (``IntegrityError``...), as ``conn.execute`` would."""
-    try:
-        yield
-    except conn.dialect.loaded_dbapi.Error as exc:
-        raise sa.exc.DBAPIError.instance(sql, params, exc,
-                                         conn.dialect.loaded_dbapi.Error) from exc
+def _translated(conn: sa.Connection, exc: Exception, sql: str, params: Any) -> Exception:
+    """A DBAPI error as SQLAlchemy's (``IntegrityError``...), as ``conn.execute`` raises it."""
+    error = conn.dialect.loaded_dbapi.Error
+    if isinstance(exc, error):
+        return sa.exc.DBAPIError.instance(sql, params, exc, error)
+    return exc
 
 
 @contextmanager
@@ -148,8 +154,11 @@ def batched(conn: sa.Connection) -> Iterator[None]:
     if pipeline is None:
         yield
         return
-    with _translated(conn, "(pipeline)", None), pipeline():
-        yield
+    try:
+        with pipeline():
+            yield
+    except Exception as exc:
+        raise _translated(conn, exc, "(pipeline)", None) from exc
 
 
 class Prepared:
@@ -170,17 +179,16 @@ class Prepared:
         """Execute once; return the DBAPI cursor (for ``rowcount``)."""
         form = self._form(conn)
         cur, params = cursor(conn), form.params(values)
-        with _translated(conn, form.sql, params):
+        try:
             cur.execute(form.sql, params)
+        except Exception as exc:
+            raise _translated(conn, exc, form.sql, params) from exc
         return cur
 
     def all(self, conn: sa.Connection, **values: Any) -> list[tuple[Any, ...]]:
         """Execute and return every row, converted as SQLAlchemy would."""
-        form = self._form(conn)
-        cur, params = cursor(conn), form.params(values)
-        with _translated(conn, form.sql, params):
-            cur.execute(form.sql, params)
-            return form.rows(cur.fetchall())
+        cur = self.run(conn, **values)
+        return self._form(conn).rows(cur.fetchall())
 
     def first(self, conn: sa.Connection, **values: Any) -> tuple[Any, ...] | None:
         """Execute and return the first row (or ``None``)."""
@@ -193,8 +201,10 @@ class Prepared:
             return
         form = self._form(conn)
         params = [form.params(r) for r in rows]
-        with _translated(conn, form.sql, params):
+        try:
             if len(params) == 1:
                 cursor(conn).execute(form.sql, params[0])
             else:
                 cursor(conn).executemany(form.sql, params)
+        except Exception as exc:
+            raise _translated(conn, exc, form.sql, params) from exc

@@ -24,7 +24,7 @@ from loyalist.loyalty.reads import load_state
 from loyalist.loyalty.reconcile import rebuild
 from loyalist.loyalty.state import EntryRow, Lot, MemberState
 from loyalist.loyalty.tables import badges, balances, entries, lots, members, requests, tier_items
-from loyalist.loyalty.tiers import TierStatus, needed_from, tier_from_items
+from loyalist.loyalty.tiers import TierStatus, needed_from, status_of, tier_from_items, window_parts
 
 _P = sa.bindparam
 _LOCK_SQL = sa.select(members.c.joined_at, members.c.segment, balances.c.total,
@@ -196,11 +196,21 @@ class TierView:
     items: list[tuple[dt.datetime, int]]
     since: dt.datetime
     base: int | None  # lifetime window: the value of the items older than ``since``
+    parts: dict[dt.datetime, tuple[int, int | None]] = field(default_factory=dict, repr=False)
 
     def status(self, at: dt.datetime,
                added: list[tuple[dt.datetime, int]] | None = None) -> TierStatus:
         """The tier status at ``at`` with ``added`` items (this write's) counted too."""
         added = added or []
+        policy = self.program.tiers
+        if all(t == at for t, _ in added) and (
+                policy.downgrade != "never" or any(t <= at for t, _ in self.items)):
+            # items at ``at`` only add to the value at ``at``: the rest is computed once
+            parts = self.parts.get(at)
+            if parts is None:
+                parts = self.parts[at] = window_parts(self.items, policy, at, self.base or 0)
+            value = parts[0] + sum(v for _, v in added)
+            return status_of(policy, value, value if parts[1] is None else max(value, parts[1]))
         items = self.items + [(t, v) for t, v in added if t >= self.since]
         base = 0 if self.base is None else self.base + sum(
             v for t, v in added if t < self.since)

@@ -115,12 +115,14 @@ def _values(items: list[tuple[dt.datetime, int]], policy: TierPolicy,
     return value
 
 
-def held_tier(items: list[tuple[dt.datetime, int]], policy: TierPolicy,
-              at: dt.datetime, base: int = 0) -> str | None:
-    """The tier held at ``at`` under the downgrade policy.
+def window_parts(items: list[tuple[dt.datetime, int]], policy: TierPolicy, at: dt.datetime,
+                 base: int = 0) -> tuple[int, int | None]:
+    """The window value at ``at`` and the highest one at the other times a held tier counts.
 
     The window value only rises at a contribution's time and only falls in between, so its
-    maximum over an interval is at the interval's start or at a contribution inside it.
+    maximum over an interval is at the interval's start or at a contribution inside it. The
+    second value is ``None`` when ``at`` is the only such time. Items added at ``at`` itself
+    change the first value only.
     """
     if policy.downgrade == "immediate":
         since = at
@@ -128,23 +130,32 @@ def held_tier(items: list[tuple[dt.datetime, int]], policy: TierPolicy,
         since = at - dt.timedelta(days=policy.grace_days)
     else:
         since = min((t for t, _ in items), default=at)
-    times = {since, at, *(t for t, _ in items if since < t <= at)}
+    others = {since, *(t for t, _ in items if since < t < at)} - {at}
     value = _values(items, policy, base)
-    best = max((value(t) for t in times), default=0)
-    level = policy.level_for(best)
+    return value(at), max((value(t) for t in others), default=None)
+
+
+def status_of(policy: TierPolicy, value: int, best: int) -> TierStatus:
+    """The :class:`TierStatus` of window value ``value`` and highest value counted ``best``."""
+    qualified, held = policy.level_for(value), policy.level_for(best)
+    above = [t for t in policy.levels if t.threshold > value]
+    return TierStatus(held.id if held else None, qualified.id if qualified else None, value,
+                      above[0].id if above else None, above[0].threshold - value if above else 0)
+
+
+def held_tier(items: list[tuple[dt.datetime, int]], policy: TierPolicy,
+              at: dt.datetime, base: int = 0) -> str | None:
+    """The tier held at ``at`` under the downgrade policy (see :func:`window_parts`)."""
+    value, other = window_parts(items, policy, at, base)
+    level = policy.level_for(value if other is None else max(value, other))
     return level.id if level else None
 
 
 def tier_from_items(items: list[tuple[dt.datetime, int]], program: Program, at: dt.datetime,
                     base: int = 0) -> TierStatus:
     """The :class:`TierStatus` at ``at`` from qualifying items (see :func:`needed_from`)."""
-    policy = program.tiers
-    value = value_at(items, policy, at, base)
-    qualified = policy.level_for(value)
-    held = held_tier(items, policy, at, base)
-    above = [t for t in policy.levels if t.threshold > value]
-    return TierStatus(held, qualified.id if qualified else None, value,
-                      above[0].id if above else None, above[0].threshold - value if above else 0)
+    value, other = window_parts(items, program.tiers, at, base)
+    return status_of(program.tiers, value, value if other is None else max(value, other))
 
 
 def tier_status(rows: list[EntryRow], program: Program, at: dt.datetime) -> TierStatus:

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loyalist.loyalty.errors import InsufficientPointsError
-from loyalist.loyalty.ledger import Ledger
+from loyalist.loyalty.ledger import Ledger, Receipt
 from loyalist.loyalty.tables import entries
 from tests.loyalty.conftest import T0, make_program
 
@@ -54,6 +54,16 @@ def _count(ledger: Ledger) -> tuple[int, int]:
     with ledger.engine.connect() as conn:
         return tuple(conn.execute(sa.select(sa.func.count(), sa.func.coalesce(
             sa.func.sum(entries.c.points), 0))).one())  # type: ignore[return-value]
+
+
+def _check_receipt(ledger: Ledger, op: str, receipt: Any, at: dt.datetime) -> None:
+    """What a write answers (read from derived rows) is what all the entries say."""
+    if not isinstance(receipt, Receipt):
+        return
+    bal = ledger.balance("m", at=at)
+    assert (receipt.available, receipt.pending) == (bal.available, bal.pending), op
+    if op not in ("spend", "expire"):  # these move no tier: they answer the tier before
+        assert receipt.tier == ledger.tier("m", at=at).tier, op
 
 
 def _check(ledger: Ledger, at: dt.datetime, policy: str) -> None:
@@ -104,6 +114,7 @@ def test_books_always_balance(ops, policy, expiry):
         key = f"k{i}"
         known = list(orders)
         done.append((op, key, _call(ledger, op, key, at, orders), known))
+        _check_receipt(ledger, op[0], done[-1][2], at)
         _check(ledger, at, policy)
     _check(ledger, at + dt.timedelta(days=400), policy)
     engine.dispose()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from loyalist.metrics.periods import period_index, period_start
+
 
 def repeat_purchase_rate(orders: ir.Table) -> ir.FloatingScalar:
     """Share of identified customers with two or more orders.
@@ -55,16 +57,26 @@ def headline(orders: ir.Table, customers: ir.Table) -> ir.Table:
                       "customers", "repeat_purchase_rate")
 
 
+def distinct_per(table: ir.Table, key: str, column: str, name: str) -> ir.Table:
+    """``(key, name)``: distinct non-empty ``column`` values per ``key``.
+
+    Distinct pairs counted: on DuckDB several times faster than ``nunique`` per group, and
+    exact, unlike assuming the values are unique.
+    """
+    pairs = table.filter(table[column].notnull()).select(key, column).distinct()
+    return pairs.group_by(key).aggregate(**{name: pairs.count()})
+
+
 def orders_by_month(orders: ir.Table) -> ir.Table:
-    """Orders, revenue and distinct buying customers per calendar month (``month`` = first day)."""
-    month = ibis.date(orders.ordered_at.year(), orders.ordered_at.month(), 1)
-    return (
-        orders.mutate(month=month)
-        .group_by("month")
-        .aggregate(
-            orders=orders.order_id.nunique(),
-            revenue=orders.amount.cast("float64").sum(),
-            customers=orders.customer_id.nunique(),
-        )
-        .order_by("month")
-    )
+    """Orders, revenue and distinct buying customers per calendar month (``month`` = first day).
+
+    ``orders`` counts distinct order ids (guest orders included), ``customers`` distinct
+    identified customers.
+    """
+    o = orders.mutate(m=period_index(orders.ordered_at, "month"))
+    out = o.group_by("m").aggregate(revenue=o.amount.cast("float64").sum())
+    out = out.left_join(distinct_per(o, "m", "order_id", "orders"), "m").drop("m_right")
+    out = out.left_join(distinct_per(o, "m", "customer_id", "customers"), "m").drop("m_right")
+    return out.select(month=period_start(out.m, "month"), orders=out.orders.fill_null(0),
+                      revenue=out.revenue, customers=out.customers.fill_null(0)
+                      ).order_by("month")

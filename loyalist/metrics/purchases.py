@@ -17,6 +17,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from loyalist.metrics.overview import distinct_per
 from loyalist.metrics.periods import (
     PERIODS,
     AsOf,
@@ -51,8 +52,9 @@ def orders_per_customer(orders: ir.Table, *, period: Period = "month") -> ir.Tab
     check_choice("period", period, PERIODS)
     known = _known(orders)
     per = known.mutate(p=period_index(known.ordered_at, period))
-    agg = per.group_by("p").aggregate(orders=per.order_id.nunique(),
-                                      customers=per.customer_id.nunique())
+    agg = distinct_per(per, "p", "customer_id", "customers")  # every period has a customer
+    agg = agg.left_join(distinct_per(per, "p", "order_id", "orders"), "p").drop("p_right")
+    agg = agg.mutate(orders=agg.orders.fill_null(0))
     return agg.select(period=period_start(agg.p, period), orders=agg.orders,
                       customers=agg.customers,
                       orders_per_customer=agg.orders.cast("float64")

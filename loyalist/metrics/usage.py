@@ -43,16 +43,17 @@ def time_to_value(customers: ir.Table | None, events: ir.Table, *,
     the day the customer was first seen in ``events``. A key event recorded before the sign-up
     day counts as day 0.
     """
-    seen = events.group_by("customer_id").aggregate(first_seen=events.occurred_at.min())
+    # one pass over events: first event and first key event together
+    seen = events.group_by("customer_id").aggregate(
+        first_seen=events.occurred_at.min(),
+        first_key=events.occurred_at.min(where=events.event_type == key_event))
     if customers is None:
-        people = seen.select("customer_id", signup=seen.first_seen)
+        people = seen.select("customer_id", signup=seen.first_seen, first_key=seen.first_key)
     else:
         c = customers.left_join(seen, "customer_id").drop("customer_id_right")
-        people = c.select("customer_id", signup=ibis.coalesce(c.signup_at, c.first_seen))
-    people = people.filter(people.signup.notnull())
-    key = events.filter(events.event_type == key_event)
-    first_key = key.group_by("customer_id").aggregate(first_key=key.occurred_at.min())
-    x = people.left_join(first_key, "customer_id").drop("customer_id_right")
+        people = c.select("customer_id", signup=ibis.coalesce(c.signup_at, c.first_seen),
+                          first_key=c.first_key)
+    x = people.filter(people.signup.notnull())
     signup_day, key_day = x.signup.date(), x.first_key.date()
     days = key_day.delta(signup_day, unit="day").cast("int64")
     # not ibis.greatest(days, 0): GREATEST skips NULLs, and "never" must stay empty

@@ -34,7 +34,7 @@ _LOCK_SQL = sa.select(members.c.joined_at, members.c.segment, balances.c.total,
     .outerjoin(requests, requests.c.key == _P("key"))).where(
     members.c.member_id == _P("member_id")).with_for_update(of=members)
 _LOCK = Prepared(_LOCK_SQL)
-_BADGE_LOCKS: dict[BadgeReads, Prepared] = {}
+_LOCKS: dict[LockReads, Prepared] = {}
 _NEW_MEMBER = {"postgresql": postgresql.insert(members).on_conflict_do_nothing()}
 _NEW_BALANCE = {"postgresql": postgresql.insert(balances).on_conflict_do_nothing()}
 _LOT_COLUMNS = (lots.c.lot_id, lots.c.debt, lots.c.created_at, lots.c.available_at,
@@ -85,30 +85,48 @@ class Summary:
 
 
 @dataclass(frozen=True)
-class BadgeReads:
-    """What a write of ``program`` reads for badges: which are won, earns of each event rule."""
+class LockReads:
+    """What a write reads with the member's lock, besides its totals and stored request.
 
-    badge_ids: tuple[str, ...]
-    rule_ids: tuple[str, ...]  # the rules of the events that badges count
+    ``badge_ids``: whether each is won; ``rule_ids``: the earns of each (the rules of the
+    events badges count); ``reference``: the earns of the reference (an order) and how many of
+    them have an amount. ``sums`` is not read here (three scans of the lots instead of one):
+    it tells :func:`open_state` to read the lots summed.
+    """
+
+    badge_ids: tuple[str, ...] = ()
+    rule_ids: tuple[str, ...] = ()
+    sums: bool = False
+    reference: bool = False
 
     @classmethod
-    def of(cls, program: Program) -> BadgeReads:
-        """The reads of ``program``'s badges."""
-        events = {b.event for b in program.badges if b.metric == "events"}
-        return cls(tuple(b.id for b in program.badges),
-                   tuple(r.id for r in program.earning if r.kind == "event" and r.event in events))
+    def of(cls, program: Program, *, badges: bool, sums: bool, reference: bool) -> LockReads:
+        """The reads of ``program``'s badges (if ``badges``), ``sums`` and ``reference``."""
+        events = {b.event for b in program.badges if b.metric == "events"} if badges else set()
+        return cls(tuple(b.id for b in program.badges) if badges else (),
+                   tuple(r.id for r in program.earning if r.kind == "event" and r.event in events),
+                   sums, reference)
 
     def statement(self) -> Prepared:
-        """The lock statement with a column per badge (won) and per rule (earns so far)."""
-        found = _BADGE_LOCKS.get(self)
+        """The lock statement with a column per read."""
+        found = _LOCKS.get(self)
         if found is None:
-            won = [sa.exists().where(badges.c.member_id == members.c.member_id,
-                                     badges.c.badge_id == badge_id) for badge_id in self.badge_ids]
-            earns = [sa.select(sa.func.count()).where(
-                entries.c.member_id == members.c.member_id, entries.c.rule_id == rule_id,
-                entries.c.kind == "earn").scalar_subquery() for rule_id in self.rule_ids]
-            found = _BADGE_LOCKS[self] = Prepared(_LOCK_SQL.add_columns(*won, *earns))
+            found = _LOCKS[self] = Prepared(_LOCK_SQL.add_columns(*self._columns()))
         return found
+
+    def _columns(self) -> list[Any]:
+        of_member = members.c.member_id
+        columns: list[Any] = [sa.exists().where(badges.c.member_id == of_member,
+                                                badges.c.badge_id == b) for b in self.badge_ids]
+        columns += [sa.select(sa.func.count()).where(
+            entries.c.member_id == of_member, entries.c.rule_id == rule_id,
+            entries.c.kind == "earn").scalar_subquery() for rule_id in self.rule_ids]
+        if self.reference:
+            columns += [sa.select(c).where(
+                entries.c.member_id == of_member, entries.c.reference == _P("reference"),
+                entries.c.kind == "earn").scalar_subquery()
+                for c in (sa.func.count(), sa.func.count(entries.c.amount_minor))]
+        return columns
 
 
 @dataclass(frozen=True)
@@ -124,16 +142,19 @@ class Locked:
     stored: tuple[str, dict[str, Any]] | None
     won: frozenset[str] = frozenset()
     rule_earns: dict[str, int] = field(default_factory=dict)
+    sums: bool = False  # lots to be read summed (LockReads.sums)
+    reference_earns: tuple[int, int] | None = None  # earns, earns with an amount
 
 
 def lock(conn: sa.Connection, member_id: str, key: str, at: dt.datetime,
-         reads: BadgeReads | None = None) -> Locked:
+         reads: LockReads | None = None, reference: str | None = None) -> Locked:
     """Lock the member's row (creating it), read its totals and look ``key`` up: one statement.
 
     A member written before the derived tables existed gets them rebuilt from its entries.
     """
     statement = _LOCK if reads is None else reads.statement()
-    row = statement.first(conn, member_id=member_id, key=key)
+    values = {"member_id": member_id, "key": key, "at": at, "reference": reference}
+    row = statement.first(conn, **values)
     if row is None:
         dialect = conn.dialect.name
         conn.execute(_NEW_MEMBER.get(dialect, members.insert()), {
@@ -144,21 +165,22 @@ def lock(conn: sa.Connection, member_id: str, key: str, at: dt.datetime,
         rebuild(conn, member_id)
     else:
         return _locked(row, reads)
-    row = statement.first(conn, member_id=member_id, key=key)
+    row = statement.first(conn, **values)
     assert row is not None
     return _locked(row, reads)
 
 
-def _locked(row: tuple[Any, ...], reads: BadgeReads | None) -> Locked:
+def _locked(row: tuple[Any, ...], reads: LockReads | None) -> Locked:
     joined_at, segment, total, earned, spend_minor, orders, fingerprint, response = row[:8]
     stored = None if fingerprint is None else (fingerprint, dict(response))
     summary = Summary(int(total), int(earned), int(spend_minor), int(orders))
     if reads is None:
         return Locked(joined_at, segment, summary, stored)
-    n = len(reads.badge_ids)
-    won = frozenset(b for b, is_won in zip(reads.badge_ids, row[8:8 + n], strict=True) if is_won)
-    earns = {r: int(c) for r, c in zip(reads.rule_ids, row[8 + n:], strict=True)}
-    return Locked(joined_at, segment, summary, stored, won, earns)
+    rest = list(row[8:])
+    won = frozenset(b for b in reads.badge_ids if rest.pop(0))
+    earns = {r: int(rest.pop(0)) for r in reads.rule_ids}
+    reference = (int(rest[0]), int(rest[1])) if reads.reference else None
+    return Locked(joined_at, segment, summary, stored, won, earns, reads.sums, reference)
 
 
 def open_state(conn: sa.Connection, member_id: str, program: Program, at: dt.datetime, *,

@@ -118,7 +118,8 @@ class Ledger:
     def __init__(self, engine: sa.Engine, program: Program) -> None:
         self.engine = engine
         self.program = program
-        self._badge_reads = (program, derived.BadgeReads.of(program))
+        self._lock_reads: tuple[Program, dict[tuple[bool, ...], derived.LockReads]] = (
+            program, {})
 
     def ensure_schema(self) -> None:
         """Create the ledger and outbox tables, and the stock of rewards not stocked yet."""
@@ -309,11 +310,12 @@ class Ledger:
             {"op": op, "member_id": member_id, **params}, sort_keys=True, default=str,
         ).encode()).hexdigest()
         when = _when(at)
+        reads = self._reads(op, params.get("order_id" if op == "order" else "reference"))
         for attempt in range(3):
             try:
                 with write_transaction(self.engine) as conn:
                     response, replayed = self._once(conn, op, member_id, key, fingerprint, when,
-                                                    action)
+                                                    action, reads)
                 return _receipt(response, replayed)
             except sa.exc.IntegrityError:
                 # The same key committed by a writer of another member: replay it next time.
@@ -322,8 +324,9 @@ class Ledger:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _once(self, conn: sa.Connection, op: str, member_id: str, key: str, fingerprint: str,
-              at: dt.datetime, action: Action) -> tuple[dict[str, Any], bool]:
-        locked = derived.lock(conn, member_id, key, at, self._reads(op))
+              at: dt.datetime, action: Action,
+              reads: tuple[derived.LockReads | None, str | None]) -> tuple[dict[str, Any], bool]:
+        locked = derived.lock(conn, member_id, key, at, *reads)
         if locked.stored is not None:
             if locked.stored[0] != fingerprint:
                 raise IdempotencyConflictError(
@@ -331,7 +334,7 @@ class Ledger:
             return locked.stored[1], True
         program = self.program
         state = derived.open_state(conn, member_id, program, at, expired=op == "expire",
-                                   sums=op in _EARNS)
+                                   sums=locked.sums)
         tiers = derived.tier_view(conn, member_id, program, at, locked.summary) \
             if program.tiers.levels else None
         tier = tiers.status(at).tier if tiers is not None else None
@@ -349,13 +352,20 @@ class Ledger:
                        response=response, created_at=at)
         return response, False
 
-    def _reads(self, op: str) -> derived.BadgeReads | None:
-        """What the lock reads for badges: nothing for writes that move no tier or badge."""
-        if op in _NO_FOLLOW_UP or not self.program.badges:
-            return None
-        if self._badge_reads[0] is not self.program:
-            self._badge_reads = (self.program, derived.BadgeReads.of(self.program))
-        return self._badge_reads[1]
+    def _reads(self, op: str, reference: str | None,
+               ) -> tuple[derived.LockReads | None, str | None]:
+        """What the lock reads besides the member (see :class:`~derived.LockReads`)."""
+        program = self.program
+        earn = op in _EARNS
+        kind = (op not in _NO_FOLLOW_UP and bool(program.badges),
+                earn and program.expiry.mode != "inactivity", earn and reference is not None)
+        if self._lock_reads[0] is not program:
+            self._lock_reads = (program, {})
+        found = self._lock_reads[1].get(kind)
+        if found is None and any(kind):
+            found = self._lock_reads[1][kind] = derived.LockReads.of(
+                program, badges=kind[0], sums=kind[1], reference=kind[2])
+        return found, reference if kind[2] else None
 
     def _response(self, ctx: writes.Context, op: str, result: dict[str, Any],
                   tier: str | None) -> dict[str, Any]:

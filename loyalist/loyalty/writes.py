@@ -50,7 +50,7 @@ class Context:
     state: MemberState
     summary: Summary = field(default_factory=Summary)
     tiers: TierView | None = None
-    locked: derived.Locked | None = None  # with the badges read (writes that award badges)
+    locked: derived.Locked | None = None  # with what it read (see derived.LockReads)
     entry_ids: list[int] = field(default_factory=list)
     changes: Changes = field(init=False)
 
@@ -99,9 +99,9 @@ def post_earn(ctx: Context, points_by_rule: dict[str | None, int], *, reference:
     debts = ctx.state.debts()
     new_order = False
     if reference is not None and kind == "earn":
-        before = [r for r in ctx.order_rows(reference) if r.kind == "earn"]
-        new_order = amount_minor is not None and all(r.amount_minor is None for r in before)
-        if before:
+        earns, with_amount = _reference_earns(ctx, reference)
+        new_order = amount_minor is not None and with_amount == 0
+        if earns:
             ctx.changes.redate(reference)
     for i, (rule_id, points) in enumerate(points_by_rule.items()):
         entry_id = ctx.insert(
@@ -115,6 +115,14 @@ def post_earn(ctx: Context, points_by_rule: dict[str | None, int], *, reference:
         ctx.emit("points_earned", {"points": total, "reference": reference, "reason": reason,
                                    "available_at": available_at.isoformat()})
     return total
+
+
+def _reference_earns(ctx: Context, reference: str) -> tuple[int, int]:
+    """Earns of ``reference`` so far, and how many of them have an amount (orders' earns)."""
+    if ctx.locked is not None and ctx.locked.reference_earns is not None:
+        return ctx.locked.reference_earns  # read with the lock
+    before = [r for r in ctx.order_rows(reference) if r.kind == "earn"]
+    return len(before), sum(r.amount_minor is not None for r in before)
 
 
 def _repay(ctx: Context, debts: list[tuple[int, int]], lot_id: int,

@@ -25,6 +25,7 @@ from loyalist.loyalty.reconcile import rebuild
 from loyalist.loyalty.state import EntryRow, Lot, MemberState
 from loyalist.loyalty.tables import badges, balances, entries, lots, members, requests, tier_items
 from loyalist.loyalty.tiers import TierStatus, needed_from, status_of, tier_from_items, window_parts
+from loyalist.loyalty.txn import serialised
 
 _P = sa.bindparam
 _LOCK_SQL = sa.select(members.c.joined_at, members.c.segment, balances.c.total,
@@ -32,8 +33,10 @@ _LOCK_SQL = sa.select(members.c.joined_at, members.c.segment, balances.c.total,
                      requests.c.fingerprint, requests.c.response).select_from(
     members.outerjoin(balances, balances.c.member_id == members.c.member_id)
     .outerjoin(requests, requests.c.key == _P("key"))).where(
-    members.c.member_id == _P("member_id")).with_for_update(of=members)
+    members.c.member_id == _P("member_id"))
 _LOCK = Prepared(_LOCK_SQL)
+_ROW_LOCK = Prepared(sa.select(members.c.member_id).where(
+    members.c.member_id == _P("member_id")).with_for_update())
 _LOCKS: dict[LockReads, Prepared] = {}
 _NEW_MEMBER = {"postgresql": postgresql.insert(members).on_conflict_do_nothing()}
 _NEW_BALANCE = {"postgresql": postgresql.insert(balances).on_conflict_do_nothing()}
@@ -148,19 +151,20 @@ class Locked:
 
 def lock(conn: sa.Connection, member_id: str, key: str, at: dt.datetime,
          reads: LockReads | None = None, reference: str | None = None) -> Locked:
-    """Lock the member's row (creating it), read its totals and look ``key`` up: one statement.
+    """Lock the member (creating it), read its totals, ``reads`` and look ``key`` up.
 
-    A member written before the derived tables existed gets them rebuilt from its entries.
+    Where the transaction excludes other writers (SQLite) that is one statement; elsewhere the
+    member's row is locked first, so that the reads see the writes the lock waited for. A
+    member written before the derived tables existed gets them rebuilt from its entries.
     """
     statement = _LOCK if reads is None else reads.statement()
     values = {"member_id": member_id, "key": key, "at": at, "reference": reference}
+    if not serialised(conn) and _ROW_LOCK.first(conn, member_id=member_id) is None:
+        _create(conn, member_id, at)
+        _ROW_LOCK.first(conn, member_id=member_id)
     row = statement.first(conn, **values)
     if row is None:
-        dialect = conn.dialect.name
-        conn.execute(_NEW_MEMBER.get(dialect, members.insert()), {
-            "member_id": member_id, "joined_at": at, "segment": None, "created_at": at})
-        conn.execute(_NEW_BALANCE.get(dialect, balances.insert()), {
-            "member_id": member_id, "total": 0, "earned": 0, "spend_minor": 0, "orders": 0})
+        _create(conn, member_id, at)
     elif row[2] is None:
         rebuild(conn, member_id)
     else:
@@ -168,6 +172,14 @@ def lock(conn: sa.Connection, member_id: str, key: str, at: dt.datetime,
     row = statement.first(conn, **values)
     assert row is not None
     return _locked(row, reads)
+
+
+def _create(conn: sa.Connection, member_id: str, at: dt.datetime) -> None:
+    dialect = conn.dialect.name  # a concurrent creation of the member is no error
+    conn.execute(_NEW_MEMBER.get(dialect, members.insert()), {
+        "member_id": member_id, "joined_at": at, "segment": None, "created_at": at})
+    conn.execute(_NEW_BALANCE.get(dialect, balances.insert()), {
+        "member_id": member_id, "total": 0, "earned": 0, "spend_minor": 0, "orders": 0})
 
 
 def _locked(row: tuple[Any, ...], reads: LockReads | None) -> Locked:

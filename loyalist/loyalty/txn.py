@@ -59,6 +59,16 @@ def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
             lock.release()
 
 
+def serialised(conn: sa.Connection) -> bool:
+    """Whether ``conn``'s write transaction excludes every other writer (SQLite).
+
+    Then what it reads is current. Otherwise a statement that waited for a row lock still
+    reads as of its start (PostgreSQL's read committed): what a write reads must come after
+    the statement that locks the member.
+    """
+    return conn.dialect.name == "sqlite"
+
+
 _LOCK = sa.select(members.c.joined_at, members.c.segment).where(
     members.c.member_id == sa.bindparam("member_id")).with_for_update()
 _INSERT = members.insert()

@@ -141,12 +141,13 @@ def _worker_clv(work: Path) -> dict[str, Any]:
     repeat = s["frequency"] > 0
     t0 = time.perf_counter()
     gg = GammaGamma().fit(s["frequency"][repeat], s["monetary_value"][repeat])
+    t1 = time.perf_counter()
     value = customer_lifetime_value(bg, gg, s["frequency"], s["recency"], s["T"],
                                     s["monetary_value"], discount_rate=0.01,
                                     **_twelve_months(customer_lifetime_value))
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "params": dict(gg.params_),
-            "clv_total": float(np.sum(np.asarray(value)))}
+    return {"seconds": seconds, "params": dict(gg.params_), "gg_seconds": t1 - t0,
+            "clv_seconds": seconds - (t1 - t0), "clv_total": float(np.sum(np.asarray(value)))}
 
 
 def _twelve_months(function: Any) -> dict[str, Any]:
@@ -207,7 +208,8 @@ def run_all(args: argparse.Namespace, work: Path) -> tuple[dict[str, Any], list[
         if step == "summary":
             notes.append(compare_summaries(work))
         for tool, r in (("loyalist", ours), ("lifetimes", theirs)):
-            extra = {k: r[k] for k in ("params", "clv_total") if k in r}
+            extra = {k: (round(r[k], 2) if k.endswith("seconds") else r[k])
+                     for k in ("params", "clv_total", "gg_seconds", "clv_seconds") if k in r}
             if extra:
                 notes.append(f"{STEPS[step]}, {tool}: {_fmt(extra)}")
     return results, notes

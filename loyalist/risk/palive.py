@@ -21,7 +21,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
 from loyalist.clv.workflow import MODELS
 from loyalist.errors import InputError
@@ -50,18 +50,22 @@ def summaries(orders: ir.Table, *, as_of: dt.date, days: int = 90) -> ir.Table:
         n_then=p.count(where=before), last_then=p.day.max(where=before))
 
 
-def _frx(frame: pd.DataFrame, n: str, last: str, end: dt.date) -> tuple[np.ndarray, ...]:
+def _column(frame: pa.Table, name: str, dtype: Any) -> np.ndarray:
+    return np.asarray(frame.column(name).to_numpy(), dtype=dtype)
+
+
+def _frx(frame: pa.Table, n: str, last: str, end: dt.date) -> tuple[np.ndarray, ...]:
     """(frequency, recency, T) in weeks from counts of purchase days and dates."""
-    first = frame["first"].to_numpy("datetime64[D]")
-    x = frame[n].to_numpy(np.float64) - 1.0
-    t_x = (frame[last].to_numpy("datetime64[D]") - first).astype(np.float64) / 7.0
+    first = _column(frame, "first", "datetime64[D]")
+    x = _column(frame, n, np.float64) - 1.0
+    t_x = (_column(frame, last, "datetime64[D]") - first).astype(np.float64) / 7.0
     age = (np.datetime64(end, "D") - first).astype(np.float64) / 7.0
     return x, t_x, age
 
 
 def p_alive_drop_frame(backend: Any, tables: dict[str, ir.Table], *, as_of: dt.date | str,
                        days: int = 90, model: str = "bgnbd",
-                       fit_sample: int = FIT_SAMPLE) -> pd.DataFrame | None:
+                       fit_sample: int = FIT_SAMPLE) -> pa.Table | None:
     """``(customer_id, p_alive_drop)`` per customer who had ordered by ``as_of - days``.
 
     The model is fitted on the summaries at ``as_of`` of at most ``fit_sample`` customers drawn
@@ -80,13 +84,14 @@ def p_alive_drop_frame(backend: Any, tables: dict[str, ir.Table], *, as_of: dt.d
     if model not in MODELS:
         raise InputError(f"unknown model {model!r} (models: {', '.join(MODELS)})", model=model)
     day = as_date(as_of)
-    frame = backend.execute(summaries(tables["orders"], as_of=day, days=days))
+    # Arrow, not pandas: a million customer ids stay out of Python objects both ways
+    frame = backend.to_pyarrow(summaries(tables["orders"], as_of=day, days=days))
     now = _frx(frame, "n_now", "last_now", day)
     if int((now[0] > 0).sum()) < MIN_REPEAT_CUSTOMERS:
         return None
-    had = frame.n_then.to_numpy() > 0
-    then = _frx(frame[had], "n_then", "last_then", day - dt.timedelta(days=days))
-    rows = np.random.default_rng(0).permutation(len(frame))[:fit_sample]
+    had = _column(frame, "n_then", np.int64) > 0
+    then = _frx(frame.filter(pa.array(had)), "n_then", "last_then", day - dt.timedelta(days=days))
+    rows = np.random.default_rng(0).permutation(frame.num_rows)[:fit_sample]
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")  # optimiser chatter on odd data; checked below
@@ -97,8 +102,8 @@ def p_alive_drop_frame(backend: Any, tables: dict[str, ir.Table], *, as_of: dt.d
         return None
     if not (np.isfinite(p_now).all() and np.isfinite(p_then).all()):
         return None
-    return pd.DataFrame({"customer_id": frame.customer_id[had].astype(str).to_numpy(),
-                         "p_alive_drop": np.clip(p_then - p_now, 0.0, None)})
+    return pa.table({"customer_id": frame.column("customer_id").filter(pa.array(had)),
+                     "p_alive_drop": np.clip(p_then - p_now, 0.0, None)})
 
 
 def p_alive_table(backend: Any, tables: dict[str, ir.Table], *, as_of: dt.date | str,

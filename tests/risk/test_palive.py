@@ -58,7 +58,8 @@ def _summary(frame: pd.DataFrame, end: dt.date) -> pd.DataFrame:
 def test_drop_matches_a_direct_computation(shop):
     ws, frame = shop
     with ws.ibis() as backend:
-        got = p_alive_drop_frame(backend, tables(backend), as_of=AS_OF).set_index("customer_id")
+        got = p_alive_drop_frame(backend, tables(backend), as_of=AS_OF).to_pandas().set_index(
+            "customer_id")
     now, then = _summary(frame, AS_OF), _summary(frame, AS_OF - dt.timedelta(days=90))
     model = BetaGeo().fit(now.frequency, now.recency, now["T"])
     p_now = pd.Series(model.conditional_probability_alive(now.frequency, now.recency, now["T"]),

@@ -115,7 +115,10 @@ def test_answer_a_survey_from_a_signed_link(browser, rfm_workspace):
         page.get_by_label("A friend").check()
         page.fill("textarea", "Quick delivery")
         page.get_by_role("button", name="Send").click()
-        assert page.get_by_role("heading", name="Thank you!").is_visible()
+        # the answer is a form POST and a new page: wait for it instead of racing it
+        thanks = page.get_by_role("heading", name="Thank you!")
+        thanks.wait_for(state="visible", timeout=15_000)
+        assert thanks.is_visible()
         page.goto(f"{url}/s/{token}")
         assert "already answered" in page.content()
         page.close()

@@ -73,6 +73,21 @@ def group_index(data: Data, columns: Sequence[str]) -> tuple[Index, Index]:
     return first, inverse
 
 
+def per_distinct(function: Callable[..., Array], *columns: Array) -> Array:
+    """``function(*columns)`` evaluated once per distinct row of ``columns``, then gathered.
+
+    For expensive vectorised terms (a hypergeometric function per customer) whose inputs repeat:
+    a million customers have only thousands of distinct (frequency, age) pairs.
+    """
+    flat = [np.ravel(c) for c in columns]
+    if flat and len(flat[0]) < 1000:
+        return np.asarray(function(*flat)).reshape(np.shape(columns[0]))
+    first, groups = group_index({f"c{i}": c for i, c in enumerate(flat)},
+                                [f"c{i}" for i in range(len(flat))])
+    values = np.asarray(function(*(c[first] for c in flat)))
+    return values[groups].reshape(np.shape(columns[0]))
+
+
 class BaseModel:
     """Maximum likelihood for a model with positive parameters (see the module docstring)."""
 

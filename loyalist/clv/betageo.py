@@ -26,6 +26,7 @@ from loyalist.clv.base import (
     Data,
     PurchaseModel,
     broadcast,
+    per_distinct,
 )
 
 
@@ -129,8 +130,9 @@ class BetaGeo(PurchaseModel):
             self, t: Any, frequency: Any, recency: Any, T: Any) -> Array:  # noqa: N803
         """E[purchases in (T, T + t]] given the customer's history."""
         h, x, t_x, age = broadcast(t, frequency, recency, T)
-        return np.atleast_1d(self.expected_purchases_if_alive(h, x, age)
-                             * self.conditional_probability_alive(x, t_x, age))
+        # the 2F1 term depends on (t, x, T) only: once per distinct triple
+        expected = per_distinct(self.expected_purchases_if_alive, h, x, age)
+        return np.atleast_1d(expected * self.conditional_probability_alive(x, t_x, age))
 
     def _params_off_one(self) -> tuple[float, float, float, float]:
         r, alpha, a, b = self._check_fitted()

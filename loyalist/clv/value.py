@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from loyalist.clv.base import Array, broadcast
+from loyalist.clv.base import Array, broadcast, per_distinct
 from loyalist.errors import InputError
 
 UNITS_PER_MONTH = {"D": 365.25 / 12, "W": 365.25 / 12 / 7, "M": 1.0}
@@ -64,22 +64,16 @@ def customer_lifetime_value(transactions: PurchaseModel, spend: SpendModel, freq
         raise InputError("months must be >= 1 and discount_rate >= 0")
     x, t_x, age, m = (v.ravel() for v in broadcast(frequency, recency, T, monetary_value))
     p_alive = transactions.conditional_probability_alive(x, t_x, age)
-    keys, inverse = _groups(x, age)
-    xu, tu = x[keys], age[keys]
     step = UNITS_PER_MONTH[unit]
-    previous = np.zeros(len(keys))
-    factor = np.zeros(len(keys))
-    for month in range(1, months + 1):
-        cumulative = transactions.expected_purchases_if_alive(month * step, xu, tu)
-        factor += (cumulative - previous) / (1 + discount_rate) ** month
-        previous = cumulative
+    months_ahead = np.arange(1, months + 1, dtype=np.float64)
+
+    def discounted_purchases(xu: Array, tu: Array) -> Array:
+        cumulative = np.vstack([transactions.expected_purchases_if_alive(k * step, xu, tu)
+                                for k in months_ahead])
+        monthly = np.diff(cumulative, axis=0, prepend=0.0)
+        return np.asarray((monthly / (1 + discount_rate) ** months_ahead[:, None]).sum(axis=0))
+
+    # the purchase terms depend on (x, T) only: once per distinct pair
+    factor = per_distinct(discounted_purchases, x, age)
     per_purchase = spend.conditional_expected_average_profit(x, m)
-    return np.asarray(margin * factor[inverse] * p_alive * per_purchase)
-
-
-def _groups(x: Array, age: Array) -> tuple[Array, Array]:
-    """Index of one row per distinct ``(x, T)`` and each row's group."""
-    t_values, t_code = np.unique(age, return_inverse=True)
-    key = x.astype(np.int64) * len(t_values) + t_code.ravel()
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    return first, inverse.ravel()
+    return np.asarray(margin * factor * p_alive * per_purchase)

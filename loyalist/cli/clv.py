@@ -8,14 +8,14 @@ import typer
 
 from loyalist.cli.common import check_choice, progress_steps, settings_of
 from loyalist.cli.output import app, out, print_rows
+from loyalist.clv.stored import NOT_FITTED
 from loyalist.clv.summary import Unit
 from loyalist.clv.workflow import (
     HORIZON_UNITS,
     MODELS,
     fit_clv,
-    load_clv,
+    load_fit,
     predict_customers,
-    restore,
     save_clv,
 )
 from loyalist.data.frames import records
@@ -84,15 +84,14 @@ def predict(ctx: typer.Context,
     check_choice("--format", fmt, ("table", "csv", "json"))
     ws = Workspace(settings_of(ctx).workspace)
     with ws.ibis() as backend:
-        stored = load_clv(backend)
-    if "clv_models" not in stored or stored["clv_models"].empty:
-        raise NotFoundError("no CLV model in the workspace: run `loyalist clv fit` first")
-    record = stored["clv_models"].iloc[-1].to_dict()
-    result = restore(record, stored["clv_predictions"])
+        stored = load_fit(backend)
+    if stored is None:
+        raise NotFoundError(NOT_FITTED)
+    result = stored[0]
     predictions = predict_customers(result, horizon=horizon, horizon_unit=unit,
                                     discount_rate=discount_rate)
     with ws.connect() as con:
         save_clv(con, None, predictions)
     ranked = predictions.sort_values("clv", ascending=False)
     print_rows(records(ranked), fmt,
-               title=f"CLV over {horizon:g} {unit} ({record['model']})", limit=limit)
+               title=f"CLV over {horizon:g} {unit} ({result.model_name})", limit=limit)

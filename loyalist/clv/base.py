@@ -2,7 +2,8 @@
 
 A model declares its parameter names, a starting point and ``_loglik(params, data)``, the
 per-row log-likelihood, and optionally ``_gradient`` (its derivative with respect to each
-parameter, summed with weights). The base class fits on log-parameters (every parameter is
+parameter, summed with weights) or ``_value_and_gradient`` (both sums from one pass, for models
+whose terms are costly). The base class fits on log-parameters (every parameter is
 positive) with L-BFGS-B from a fixed start, so a fit is deterministic; rows with the same data
 are merged and weighted first, which keeps large fits fast.
 
@@ -25,7 +26,8 @@ from scipy import optimize
 from loyalist.errors import ConvergenceError, InputError, NotFittedError
 
 Array = npt.NDArray[np.float64]
-Data = dict[str, Array]
+#: a model's prepared data: float columns, integer group indexes and per-group columns
+Data = dict[str, npt.NDArray[Any]]
 
 
 def as_array(values: Any, name: str, *, integer: bool = False) -> Array:
@@ -86,6 +88,15 @@ def per_distinct(function: Callable[..., Array], *columns: Array) -> Array:
                                 [f"c{i}" for i in range(len(flat))])
     values = np.asarray(function(*(c[first] for c in flat)))
     return values[groups].reshape(np.shape(columns[0]))
+
+
+def index_frequencies(data: Data) -> None:
+    """Add ``ux`` (the distinct frequencies) and ``inv`` (each row's index into ``ux``).
+
+    Terms that depend on the frequency only (gamma functions) are computed once per value.
+    """
+    ux, inverse = np.unique(data["x"], return_inverse=True)
+    data["ux"], data["inv"] = ux, inverse.ravel().astype(np.intp)
 
 
 class BaseModel:
@@ -266,11 +277,12 @@ class PurchaseModel(BaseModel):
 
     def _prepare(self, x: Array, t_x: Array, t: Array, weights: Any) -> tuple[Data, Array]:
         data, w = compress({"x": x, "t_x": t_x, "T": t}, weights)
-        ux, inverse = np.unique(data["x"], return_inverse=True)
-        data["ux"], data["inv"] = ux, inverse.astype(np.float64)
+        index_frequencies(data)
         for key, cols in self.groups.items():
             first, groups = group_index(data, cols)
-            data["f" + key], data["i" + key] = first.astype(np.float64), groups.astype(np.float64)
+            data["i" + key] = groups
+            for col in cols:  # each group's own values, gathered once rather than per evaluation
+                data[f"{col}@{key}"] = data[col][first]
         return data, w
 
 
@@ -306,7 +318,3 @@ def broadcast(*arrays: Any) -> list[Array]:
     """Inputs as float arrays broadcast to one shape."""
     return [np.asarray(a, dtype=np.float64) for a in np.broadcast_arrays(*arrays)]
 
-
-def names(values: Sequence[str]) -> str:
-    """``a, b and c``."""
-    return ", ".join(values[:-1]) + (" and " if len(values) > 1 else "") + values[-1]

@@ -58,9 +58,8 @@ class BetaGeo(PurchaseModel):
         """Per-row pieces shared by the likelihood and its gradient."""
         r, alpha, a, b = p
         shift = 1.0 if self.modified else 0.0
-        ux, ix = data["ux"], data["inv"].astype(np.intp)
-        ages = data["T"][data["fa"].astype(np.intp)]
-        ia = data["ia"].astype(np.intp)
+        ux, ix = data["ux"], data["inv"]
+        ages, ia = data["T@a"], data["ia"]
         la = np.log(alpha + ages)[ia]
         diff = la - np.log(alpha + data["t_x"])
         with np.errstate(divide="ignore"):
@@ -82,7 +81,7 @@ class BetaGeo(PurchaseModel):
 
     def _loglik(self, params: Array, data: Data) -> Array:
         rows = self._rows(params, data)
-        const = self._x_terms(params, data)[data["inv"].astype(np.intp)]
+        const = self._x_terms(params, data)[data["inv"]]
         return const - (params[0] + data["x"]) * rows["la"] + rows["soft"]
 
     def _value_and_gradient(self, params: Array, data: Data,
@@ -90,7 +89,7 @@ class BetaGeo(PurchaseModel):
         r, alpha, a, b = params
         shift = 1.0 if self.modified else 0.0
         rows = self._rows(params, data)
-        ux, ix = data["ux"], data["inv"].astype(np.intp)
+        ux, ix = data["ux"], data["inv"]
         ux_w = np.bincount(ix, weights=weights, minlength=len(ux))
         wx = weights * data["x"]
         total = float(weights.sum())

@@ -19,7 +19,15 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from loyalist.clv.base import Array, BaseModel, Data, as_array, broadcast, compress
+from loyalist.clv.base import (
+    Array,
+    BaseModel,
+    Data,
+    as_array,
+    broadcast,
+    compress,
+    index_frequencies,
+)
 from loyalist.errors import InputError
 
 
@@ -50,8 +58,7 @@ class GammaGamma(BaseModel):
             raise InputError("no customer has a repeat purchase with a positive value",
                              column="monetary_value")
         data, w = compress({"x": x[keep], "m": m[keep]}, w[keep])
-        ux, inverse = np.unique(data["x"], return_inverse=True)
-        data["ux"], data["inv"] = ux, inverse.astype(np.float64)
+        index_frequencies(data)
         data["log_m"] = np.log(data["m"])
         return self._fit(data, w)
 
@@ -69,14 +76,14 @@ class GammaGamma(BaseModel):
         x, m = data["x"], data["m"]
         _, per_x = self._per_x(p, q, data)
         px = p * x
-        return (per_x[data["inv"].astype(np.intp)] - gammaln(q) + q * np.log(g)
+        return (per_x[data["inv"]] - gammaln(q) + q * np.log(g)
                 + (px - 1) * data["log_m"] - (px + q) * np.log(g + m * x))
 
     def _gradient(self, params: Array, data: Data, weights: Array) -> Array:
         p, q, g = params
         x, m = data["x"], data["m"]
         ux = data["ux"]
-        ux_w = np.bincount(data["inv"].astype(np.intp), weights=weights, minlength=len(ux))
+        ux_w = np.bincount(data["inv"], weights=weights, minlength=len(ux))
         log_gmx = np.log(g + m * x)
         d_p = (np.dot(ux_w, ux * (digamma(p * ux + q) - digamma(p * ux) + np.log(ux)))
                + np.dot(weights, x * (data["log_m"] - log_gmx)))

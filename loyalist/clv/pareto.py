@@ -57,11 +57,10 @@ def _log_terms(p: Array, x: Array, t_x: Array, t: Array,
         alive = -(r + x) * np.log(alpha + t) - s * np.log(beta + t)
         hi, lo = _log_a(r, alpha, s, beta, x, t_x), _log_a(r, alpha, s, beta, x, t)
     else:
-        ft, it, fa, ia = (groups[k].astype(np.intp) for k in ("ft", "it", "fa", "ia"))
-        xa, ta = x[fa], t[fa]
+        xa, ta, ia = groups["x@a"], groups["T@a"], groups["ia"]
         alive = (-(r + xa) * np.log(alpha + ta) - s * np.log(beta + ta))[ia]
         lo = _log_a(r, alpha, s, beta, xa, ta)[ia]
-        hi = _log_a(r, alpha, s, beta, x[ft], t_x[ft])[it]
+        hi = _log_a(r, alpha, s, beta, groups["x@t"], groups["t_x@t"])[groups["it"]]
     with np.errstate(divide="ignore"):
         died = np.log(s) - np.log(r + s + x) + hi + np.log1p(-np.exp(np.minimum(lo - hi, 0.0)))
     return alive, died
@@ -92,12 +91,13 @@ class ParetoNBD(PurchaseModel):
     def _loglik(self, params: Array, data: Data) -> Array:
         r, alpha, s, beta = params
         ux = data["ux"]
-        const = (gammaln(r + ux) - gammaln(r))[data["inv"].astype(np.intp)]
+        const = (gammaln(r + ux) - gammaln(r))[data["inv"]]
         alive, died = _log_terms(params, data["x"], data["t_x"], data["T"], data)
         return const + r * np.log(alpha) + s * np.log(beta) + np.logaddexp(alive, died)
 
-    def _gradient(self, params: Array, data: Data, weights: Array) -> Array:
-        return _grouped_gradient(params, data, weights)
+    def _value_and_gradient(self, params: Array, data: Data,
+                            weights: Array) -> tuple[float, Array]:
+        return _value_and_grouped_gradient(params, data, weights)
 
     # -- predictions ----------------------------------------------------------------------
     def conditional_probability_alive(self, frequency: Any, recency: Any,
@@ -148,8 +148,10 @@ def _pair_derivatives(p: Array, x: Array, u: Array) -> Array:
     return out
 
 
-def _grouped_gradient(p: Array, data: Data, weights: Array) -> Array:
-    """Weighted d loglik / d params: analytic per row, numeric only per distinct pair.
+def _value_and_grouped_gradient(p: Array, data: Data, weights: Array) -> tuple[float, Array]:
+    """Weighted log-likelihood and its gradient, from one pass over the rows.
+
+    The gradient is analytic per row and numeric only per distinct pair.
 
     Per row ``LL = c(x) + r log alpha + s log beta + logaddexp(A, D)`` with
     ``D = log(s/(r+s+x)) + H + log(1 - exp(L - H))``; ``A``, ``H`` (the A-function at t_x) and
@@ -158,9 +160,9 @@ def _grouped_gradient(p: Array, data: Data, weights: Array) -> Array:
     ``dLL/dL = -exp(log(s/(r+s+x)) + L - LL')``.
     """
     r, alpha, s, beta = p
-    x, t_x, t = data["x"], data["t_x"], data["T"]
-    ft, it, fa, ia = (data[k].astype(np.intp) for k in ("ft", "it", "fa", "ia"))
-    xa, ta, xt, txt = x[fa], t[fa], x[ft], t_x[ft]
+    x = data["x"]
+    it, ia = data["it"], data["ia"]
+    xa, ta, xt, txt = data["x@a"], data["T@a"], data["x@t"], data["t_x@t"]
     alive_p = -(r + xa) * np.log(alpha + ta) - s * np.log(beta + ta)
     lo_p, hi_p = _log_a(r, alpha, s, beta, xa, ta), _log_a(r, alpha, s, beta, xt, txt)
     alive, lo, hi = alive_p[ia], lo_p[ia], hi_p[it]
@@ -169,19 +171,21 @@ def _grouped_gradient(p: Array, data: Data, weights: Array) -> Array:
         died = c + hi + np.log1p(-np.exp(np.minimum(lo - hi, 0.0)))
     total = np.logaddexp(alive, died)
     q = np.exp(died - total)
-    w_alive = np.bincount(ia, weights * (1 - q), minlength=len(fa))
-    w_lo = np.bincount(ia, -weights * np.exp(c + lo - total), minlength=len(fa))
-    w_hi = np.bincount(it, weights * np.exp(c + hi - total), minlength=len(ft))
+    w_alive = np.bincount(ia, weights * (1 - q), minlength=len(xa))
+    w_lo = np.bincount(ia, -weights * np.exp(c + lo - total), minlength=len(xa))
+    w_hi = np.bincount(it, weights * np.exp(c + hi - total), minlength=len(xt))
     d_alive = np.array([-np.log(alpha + ta), -(r + xa) / (alpha + ta),
                         -np.log(beta + ta), -s / (beta + ta)])
     grad = (d_alive @ w_alive + _pair_derivatives(p, xa, ta) @ w_lo
             + _pair_derivatives(p, xt, txt) @ w_hi)
-    ux, inv = data["ux"], data["inv"].astype(np.intp)
+    ux, inv = data["ux"], data["inv"]
     ux_w = np.bincount(inv, weights=weights, minlength=len(ux))
     wq, total_w = weights * q, float(weights.sum())
+    value = (float(np.dot(ux_w, gammaln(r + ux) - gammaln(r)))
+             + total_w * (r * np.log(alpha) + s * np.log(beta)) + float(np.dot(weights, total)))
     grad[0] += (np.dot(ux_w, digamma(r + ux) - digamma(r)) + total_w * np.log(alpha)
                 - np.dot(wq, 1 / (r + s + x)))
     grad[1] += total_w * r / alpha
     grad[2] += total_w * np.log(beta) + np.dot(wq, 1 / s - 1 / (r + s + x))
     grad[3] += total_w * s / beta
-    return np.asarray(grad)
+    return value, np.asarray(grad)

@@ -221,3 +221,14 @@ def load_clv(backend: Any) -> dict[str, pd.DataFrame]:
     return {name: backend.table(name).execute()
             for name in ("clv_models", "clv_predictions", "clv_holdout", "clv_tracking")
             if name in present}
+
+
+def load_fit(backend: Any) -> tuple[ClvFit, pd.DataFrame] | None:
+    """The stored fit (with its validation tables) and its predictions; ``None`` if never fitted."""
+    stored = load_clv(backend)
+    if "clv_models" not in stored or stored["clv_models"].empty:
+        return None
+    fit = restore(stored["clv_models"].iloc[-1].to_dict(), stored["clv_predictions"])
+    fit.holdout = stored.get("clv_holdout", pd.DataFrame())
+    fit.tracking = stored.get("clv_tracking", pd.DataFrame())
+    return fit, stored["clv_predictions"]

@@ -17,9 +17,8 @@ import pandas as pd
 from loyalist.clv.workflow import (
     ClvFit,
     fit_clv,
-    load_clv,
+    load_fit,
     predict_customers,
-    restore,
 )
 from loyalist.errors import LoyalistError
 from loyalist.report.charts import bar_chart, series_chart
@@ -38,12 +37,9 @@ def clv_results(backend: Any, t: dict[str, ir.Table],
     A fit made for the report checks itself on the last third of the data (holdout). ``None``
     when there are no orders to fit, or fewer than ``MIN_CUSTOMERS`` identified customers.
     """
-    stored = load_clv(backend)
-    if "clv_models" in stored and len(stored["clv_models"]):
-        fit = restore(stored["clv_models"].iloc[-1].to_dict(), stored["clv_predictions"])
-        fit.holdout = stored.get("clv_holdout", pd.DataFrame())
-        fit.tracking = stored.get("clv_tracking", pd.DataFrame())
-        return fit, stored["clv_predictions"], "the model stored by `loyalist clv fit`"
+    stored = load_fit(backend)
+    if stored is not None:
+        return *stored, "the model stored by `loyalist clv fit`"
     if as_of is None:
         return None
     known = t["orders"].filter(t["orders"].customer_id.notnull())

@@ -1,15 +1,18 @@
 """Who is calling.
 
 The API key comes from ``Authorization: Bearer``, ``X-API-Key`` or the cookie the dashboard sets,
-and is checked against the operational store; open access only when asked for.
+and is checked against the operational store; open access only when asked for. A key the store
+verified a moment ago (see :class:`~loyalist.access.keys.KeyStore`) is accepted on the event loop;
+any other is looked up in a worker thread, so the loop never waits for the database.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from loyalist.access.keys import ApiKey, KeyStore, require_role
 
@@ -25,14 +28,17 @@ def token_of(request: Request) -> str | None:
     return request.headers.get("x-api-key") or request.cookies.get(COOKIE)
 
 
-def requires(role: str) -> Callable[[Request], ApiKey]:
+def requires(role: str) -> Callable[[Request], Awaitable[ApiKey]]:
     """A dependency that returns the caller's key, requiring at least ``role``."""
 
-    def dependency(request: Request) -> ApiKey:
+    async def dependency(request: Request) -> ApiKey:
         if request.app.state.open_access:
             return OPEN_KEY
         store: KeyStore = request.app.state.keys
-        key = store.verify(token_of(request))
+        token = token_of(request)
+        key = store.cached(token)
+        if key is None:  # not verified lately: the store is read, off the event loop
+            key = await run_in_threadpool(store.verify, token)
         require_role(key, role)
         return key
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -84,11 +85,20 @@ def _page(items: list[dict[str, Any]], total: int, page: PageParams) -> dict[str
             "total": total}
 
 
-def _receipt(receipt: Receipt, response: Response) -> dict[str, Any]:
-    response.status_code = 200 if receipt.replayed else 201
+_RECEIPT_FIELDS = tuple(f.name for f in dataclasses.fields(Receipt))
+
+
+def _receipt(receipt: Receipt) -> Response:
+    """The receipt as JSON: ``201``, or ``200`` with ``Idempotent-Replayed`` for a replay.
+
+    Encoded here: its fields are JSON already (strings, integers, tuples of them, ``None``), and
+    the generic encoders cost more than the ledger write on the busiest routes.
+    """
+    body = json.dumps({name: getattr(receipt, name) for name in _RECEIPT_FIELDS},
+                      separators=(",", ":"), ensure_ascii=False).encode()
     if receipt.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return jsonable_encoder(dataclasses.asdict(receipt))
+        return Response(body, 200, {"Idempotent-Replayed": "true"}, "application/json")
+    return Response(body, 201, media_type="application/json")
 
 
 def _offset(page: PageParams) -> int:
@@ -127,33 +137,33 @@ def statement(request: Request, member_id: MemberId, _key: Viewer,
 
 
 @router.post("/members/{member_id}/earn", status_code=201)
-def earn(request: Request, response: Response, member_id: MemberId, body: Earn,
-         key: Key, _key: Analyst) -> dict[str, Any]:
+def earn(request: Request, member_id: MemberId, body: Earn, key: Key,
+         _key: Analyst) -> Response:
     """Credit points."""
     receipt = _ledger(request).earn(member_id, body.points, key=key, reason=body.reason,
                                     reference=body.reference, pending=body.pending)
-    return _receipt(receipt, response)
+    return _receipt(receipt)
 
 
 @router.post("/members/{member_id}/redeem", status_code=201)
-def redeem(request: Request, response: Response, member_id: MemberId, body: Redeem,
-           key: Key, _key: Analyst) -> dict[str, Any]:
+def redeem(request: Request, member_id: MemberId, body: Redeem, key: Key,
+           _key: Analyst) -> Response:
     """Redeem a reward (``reward_id``) or spend ``points``; refused: 409 (403 not eligible)."""
     ledger = _ledger(request)
     if (body.reward_id is None) == (body.points is None):
         raise InputError("give either reward_id or points", key="reward_id")
     receipt = (ledger.redeem(member_id, body.reward_id, key=key) if body.reward_id is not None
                else ledger.spend(member_id, body.points or 0, key=key))
-    return _receipt(receipt, response)
+    return _receipt(receipt)
 
 
 @router.post("/members/{member_id}/events", status_code=201)
-def event(request: Request, response: Response, member_id: MemberId, body: Event,
-          key: Key, _key: Analyst) -> dict[str, Any]:
+def event(request: Request, member_id: MemberId, body: Event, key: Key,
+          _key: Analyst) -> Response:
     """Record a loyalty event (review, referral_converted, ...) and credit its points."""
     receipt = _ledger(request).earn_event(member_id, body.event, key=key,
                                           reference=body.reference)
-    return _receipt(receipt, response)
+    return _receipt(receipt)
 
 
 @router.post("/orders", status_code=201)

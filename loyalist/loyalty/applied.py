@@ -7,7 +7,9 @@ newest version is the program in force, unless the ``program_file`` setting name
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -25,6 +27,11 @@ programs = sa.Table(
     sa.Column("definition", sa.Text, nullable=False),
     sa.Column("applied_at", sa.DateTime, nullable=False),
 )
+
+
+# Bumped by every apply in this process: its LedgerSources look the version up again at once.
+_APPLIES = itertools.count(1)
+_applied = [0]
 
 
 class NoProgramError(LoyalistError):
@@ -61,6 +68,7 @@ def apply_program(engine: sa.Engine, text: str, *, now: dt.datetime | None = Non
         version = conn.execute(programs.insert().values(
             program_id=program.id, definition=text,
             applied_at=now or dt.datetime.now(dt.UTC).replace(tzinfo=None))).inserted_primary_key
+    _applied[0] = next(_APPLIES)
     return program, int(version[0]) if version is not None else 0
 
 
@@ -81,15 +89,22 @@ def current_program(engine: sa.Engine, program_file: Path | None = None) -> Prog
 class LedgerSource:
     """The ledger of the program in force, rebuilt when a newer program version is applied.
 
-    One cheap query per call finds the newest version; a program file (``program_file``) is
-    re-read when its modification time changes. Thread-safe: the API calls it from its workers.
+    One cheap query finds the newest version, at most once every ``recheck_seconds`` (1 s by
+    default; ``0``: on every call): a version applied by another process (the CLI) is in force
+    here within that time, one applied in this process at once. A program file
+    (``program_file``) is re-read when its modification time changes (checked on every call).
+    Thread-safe: the API calls it from its workers.
     """
 
-    def __init__(self, engine: sa.Engine, program_file: Path | None = None) -> None:
+    def __init__(self, engine: sa.Engine, program_file: Path | None = None, *,
+                 recheck_seconds: float = 1.0) -> None:
         self.engine = engine
         self.program_file = program_file
+        self.recheck_seconds = recheck_seconds
         self._lock = threading.Lock()
         self._cached: tuple[object, Ledger] | None = None
+        # (monotonic time until which the stored version holds, applies seen) when it was read
+        self._checked = (0.0, 0)
         metadata.create_all(engine)
 
     def _version(self) -> object:
@@ -103,7 +118,16 @@ class LedgerSource:
 
     def ledger(self) -> Ledger:
         """The :class:`Ledger` of the program in force (:class:`NoProgramError` if none)."""
-        version = self._version()
+        cached, (until, applies) = self._cached, self._checked
+        if cached is not None and self.program_file is None and applies == _applied[0] \
+                and time.monotonic() < until:
+            return cached[1]
+        applies = _applied[0]
+        ledger = self._of_version(self._version())
+        self._checked = (time.monotonic() + self.recheck_seconds, applies)
+        return ledger
+
+    def _of_version(self, version: object) -> Ledger:
         cached = self._cached
         if cached is not None and cached[0] == version:
             return cached[1]

@@ -1,6 +1,8 @@
 """Dashboard and API latency, and report generation time, on ~1M customers / 10M orders.
 
 Run: ``.venv/bin/python benchmarks/dashboard_latency.py [--orders 10000000 --requests 40]``.
+``--no-report`` skips the report timings; ``--workspace DIR`` keeps the built workspace in DIR
+and reuses it when it already has a CLV fit (saves building 10M orders on every run).
 Builds the synthetic shop of ``segments_speed.py``, starts ``loyalist serve`` (open access on
 127.0.0.1) in a child process and requests the main pages; prints the first (cold) request and
 p50/p95 over the following ones (warm: segments come from the per-process cache), including /clv,
@@ -11,6 +13,7 @@ and on the CDNOW demo. Only the standard library talks HTTP (urllib), so no clie
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import socket
 import statistics
@@ -54,26 +57,43 @@ def wait_until_up(base: str, seconds: float = 60.0) -> None:
     raise RuntimeError(f"server at {base} did not start")
 
 
+def load() -> str:
+    """The 1/5/15-minute load averages (the machine is shared: timings are noisy)."""
+    return "load " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def build(path: Path, orders: int, customers: int) -> None:
+    """The synthetic shop with a stored CLV fit (reused when ``path`` already holds one)."""
+    if (path / "clv-fitted").exists():
+        print(f"reusing the workspace in {path}")
+        return
+    make_workspace(path, orders, customers)
+    t0 = time.perf_counter()  # /clv and /api/v1/clv read the stored fit
+    subprocess.run([sys.executable, "-m", "loyalist.cli", "-w", str(path), "clv",
+                    "fit"], check=True, stdout=subprocess.DEVNULL)
+    print(f"clv fit, {customers:,} customers: {time.perf_counter() - t0:.1f} s")
+    (path / "clv-fitted").touch()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=10_000_000)
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--no-report", action="store_true", help="time the pages only")
+    parser.add_argument("--workspace", type=Path, help="build into (or reuse) this directory")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="loyalist-dash-bench-"))
+    tmp = args.workspace or Path(tempfile.mkdtemp(prefix="loyalist-dash-bench-"))
     server = None
     try:
-        make_workspace(tmp, args.orders, args.customers)
-        t0 = time.perf_counter()  # /clv and /api/v1/clv read the stored fit
-        subprocess.run([sys.executable, "-m", "loyalist.cli", "-w", str(tmp), "clv",
-                        "fit"], check=True, stdout=subprocess.DEVNULL)
-        print(f"clv fit, {args.customers:,} customers: {time.perf_counter() - t0:.1f} s")
+        build(tmp, args.orders, args.customers)
         port = free_port()
         server = subprocess.Popen([sys.executable, "-m", "loyalist.cli", "-w", str(tmp), "serve",
-                                   "--open", "--port", str(port)], stderr=subprocess.DEVNULL)
+                                   "--open", "--port", str(port)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         wait_until_up(base)
-        print(f"{'page':<46}{'cold ms':>9}{'p50 ms':>9}{'p95 ms':>9}")
+        print(f"{'page':<46}{'cold ms':>9}{'p50 ms':>9}{'p95 ms':>9}  {load()}")
         for page in PAGES:
             times = []
             for _ in range(args.requests + 1):
@@ -83,10 +103,12 @@ def main() -> None:
                     assert response.status == 200, page
                 times.append((time.perf_counter() - t0) * 1000)
             warm = statistics.quantiles(times[1:], n=20)
-            print(f"{page:<46}{times[0]:>9.0f}{warm[9]:>9.0f}{warm[18]:>9.0f}")
+            print(f"{page:<46}{times[0]:>9.0f}{warm[9]:>9.0f}{warm[18]:>9.0f}  {load()}")
         server.terminate()
         server.wait()
         server = None
+        if args.no_report:
+            return
         t0 = time.perf_counter()
         build_report(Workspace(tmp), tmp / "report.html")
         print(f"report, {args.orders:,} orders: {time.perf_counter() - t0:.1f} s")
@@ -99,7 +121,8 @@ def main() -> None:
     finally:
         if server is not None:
             server.terminate()
-        shutil.rmtree(tmp, ignore_errors=True)
+        if args.workspace is None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

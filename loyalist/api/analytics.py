@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from loyalist.access.keys import ApiKey
 from loyalist.api.auth import requires
-from loyalist.api.cache import cached
-from loyalist.api.pages import PageParams, page_params, paginate
-from loyalist.clv.stored import customer_prediction, predictions, stored_model
+from loyalist.api.cache import cached, clv_prediction
+from loyalist.api.pages import PageParams, count_rows, page_params, paginate
+from loyalist.clv.stored import predictions, stored_model
 from loyalist.data.frames import records
 from loyalist.data.views import tables
 from loyalist.errors import InputError, NotFoundError
@@ -96,7 +96,7 @@ def clv_customers(request: Request, _key: Viewer, page: Page,
         if limit is None and offset is None:
             return paginate(backend, ranked, page)
         size, skip = limit or page.page_size, offset or 0
-        total = int(backend.execute(ranked.count()))
+        total = count_rows(backend, ranked)
         rows = records(backend.execute(ranked.limit(size, offset=skip)), iso=True)
     return {"items": rows, "limit": size, "offset": skip, "total": total}
 
@@ -104,9 +104,10 @@ def clv_customers(request: Request, _key: Viewer, page: Page,
 @router.get("/clv/customers/{customer_id}")
 def clv_customer(request: Request, customer_id: str, _key: Viewer) -> dict[str, Any]:
     """One customer's P(alive), expected purchases and spend, and CLV."""
-    with _workspace(request).ibis() as backend:
+    workspace = _workspace(request)
+    with workspace.ibis() as backend:
         stored_model(backend)  # 404 with what to run when CLV was never fitted
-        row = customer_prediction(backend, customer_id)
+        row = clv_prediction(workspace, backend, customer_id)
     if row is None:
         raise NotFoundError(f"no CLV prediction for customer {customer_id!r}",
                             customer_id=customer_id)

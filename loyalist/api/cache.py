@@ -1,57 +1,116 @@
 """Per-process cache of computed results for the web app.
 
 Pages and API calls ask for the same results (segments as of a date, headline numbers, value
-scores) again and again; computing them scans every order (seconds on 10M orders). The first
-request computes and keeps the result as Arrow; later ones read it. The key includes the DuckDB
-file's modification time and size, so any import invalidates it; the cache keeps the last
-``MAX_ENTRIES`` results.
+scores, the CLV page's charts) again and again; computing them scans every order (seconds on
+10M orders). The first request computes and keeps the result; later ones read it. The key holds
+the workspace's state -- modification time and size of the DuckDB file and of its write-ahead
+log -- so any import, fit or other write invalidates it; the cache keeps the last
+``MAX_ENTRIES`` results. Call :func:`remember` while the workspace is open (read-only, so no
+other process can write in between): the state then matches the data the result is built from.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from loyalist.clv.stored import customer_prediction, stored_predictions
+from loyalist.segments.customer360 import customer_360
 from loyalist.segments.maps import SegmentMap
 from loyalist.segments.movement import segments_at
 from loyalist.store.workspace import Workspace
 
+T = TypeVar("T")
 _LOCK = threading.Lock()
-_CACHE: OrderedDict[tuple[Any, ...], pa.Table] = OrderedDict()
+_CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 MAX_ENTRIES = 24
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def state(workspace: Workspace) -> tuple[Hashable, ...]:
+    """What changes whenever the workspace's data change: the file's and its WAL's mtime/size."""
+    database = workspace.database
+    wal = database.with_name(database.name + ".wal")  # writes not yet checkpointed
+    return os.fspath(database.resolve()), _stat(database), _stat(wal)
+
+
+def remember(workspace: Workspace, key: tuple[Hashable, ...], build: Callable[[], T]) -> T:
+    """The result of ``build()``, computed once per workspace state and ``key``."""
+    full = (state(workspace), *key)
+    with _LOCK:
+        hit = _CACHE.get(full, _CACHE)
+        if hit is not _CACHE:
+            _CACHE.move_to_end(full)
+            return hit
+    value = build()
+    with _LOCK:
+        _CACHE[full] = value
+        while len(_CACHE) > MAX_ENTRIES:
+            _CACHE.popitem(last=False)
+    return value
+
+
+def cached_arrow(workspace: Workspace, backend: Any, key: tuple[Hashable, ...],
+                 build: Callable[[], ir.Table]) -> pa.Table:
+    """The result of ``build()`` fetched as Arrow, once per workspace state."""
+    return remember(workspace, ("arrow", *key), lambda: backend.to_pyarrow(build()))
 
 
 def cached(workspace: Workspace, backend: Any, key: tuple[Hashable, ...],
            build: Callable[[], ir.Table]) -> ir.Table:
     """The result of ``build()`` as an in-memory table, computed once per workspace state."""
-    stat = workspace.database.stat()
-    full = (str(workspace.database.resolve()), stat.st_mtime_ns, stat.st_size, *key)
-    with _LOCK:
-        hit = _CACHE.get(full)
-        if hit is not None:
-            _CACHE.move_to_end(full)
-    if hit is None:
-        hit = backend.to_pyarrow(build())
-        with _LOCK:
-            _CACHE[full] = hit
-            while len(_CACHE) > MAX_ENTRIES:
-                _CACHE.popitem(last=False)
-    return ibis.memtable(hit)
+    return ibis.memtable(cached_arrow(workspace, backend, key, build))
+
+
+def segments_arrow(workspace: Workspace, backend: Any, t: dict[str, ir.Table], day: dt.date,
+                   seg_map: SegmentMap) -> pa.Table:
+    """Segments as of ``day`` as Arrow (cached)."""
+    key = ("segments", day.isoformat(), seg_map.name, repr(seg_map.segments))
+    return cached_arrow(workspace, backend, key, lambda: segments_at(
+        t["orders"], as_of=day, segment_map=seg_map, refunds=t["refunds"]))
 
 
 def cached_segments(workspace: Workspace, backend: Any, t: dict[str, ir.Table], day: dt.date,
                     seg_map: SegmentMap) -> ir.Table:
     """Segments as of ``day`` (cached)."""
-    key = ("segments", day.isoformat(), seg_map.name, repr(seg_map.segments))
-    return cached(workspace, backend, key, lambda: segments_at(
-        t["orders"], as_of=day, segment_map=seg_map, refunds=t["refunds"]))
+    return ibis.memtable(segments_arrow(workspace, backend, t, day, seg_map))
+
+
+def customer_view(workspace: Workspace, backend: Any, t: dict[str, ir.Table], customer_id: str,
+                  day: dt.date, seg_map: SegmentMap) -> dict[str, Any]:
+    """Customer 360 as of ``day``, its tables of all customers (segments, value...) cached."""
+    def everyone(name: str, build: Callable[[], ir.Table]) -> pa.Table:
+        key = (name,) if name == "customers" else (name, day)  # customers do not age
+        return cached_arrow(workspace, backend, key, build)
+
+    return customer_360(
+        backend, t, customer_id, as_of=day, segment_map=seg_map, everyone=everyone,
+        segments=lambda d: segments_arrow(workspace, backend, t, d, seg_map))
+
+
+def clv_prediction(workspace: Workspace, backend: Any, customer_id: str) -> dict[str, Any] | None:
+    """One customer's stored CLV prediction (``None`` if absent), from the cached predictions."""
+    stored = stored_predictions(backend)
+    if stored is None:
+        return None
+    fetched = cached_arrow(workspace, backend, ("clv_predictions",), lambda: stored)
+    return customer_prediction(backend, customer_id, fetched=fetched)
 
 
 def clear() -> None:

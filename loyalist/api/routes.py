@@ -14,13 +14,12 @@ from pydantic import BaseModel
 
 from loyalist.access.keys import ApiKey, KeyStore
 from loyalist.api.auth import requires
-from loyalist.api.cache import cached, cached_segments
+from loyalist.api.cache import cached_segments, customer_view
 from loyalist.api.pages import PageParams, page_params, paginate
 from loyalist.data.importer import import_file, rejects
 from loyalist.data.schema import table as table_spec
 from loyalist.data.views import tables
 from loyalist.errors import InputError
-from loyalist.segments.customer360 import customer_360
 from loyalist.segments.dates import resolve_as_of, shift_days
 from loyalist.segments.maps import load_map, shipped_maps
 from loyalist.segments.movement import (
@@ -145,12 +144,7 @@ def customer(request: Request, customer_id: str, _key: Viewer,
     """Customer 360."""
     with _data(request) as (backend, t):
         day = resolve_as_of(backend, t, as_of.isoformat() if as_of else None)
-        seg_map = load_map()
-        ws = _workspace(request)
-        view = customer_360(
-            backend, t, customer_id, as_of=day,
-            segments=lambda d: cached_segments(ws, backend, t, d, seg_map),
-            everyone=lambda name, build: cached(ws, backend, (name, day), build))
+        view = customer_view(_workspace(request), backend, t, customer_id, day, load_map())
     return _jsonable(view)
 
 

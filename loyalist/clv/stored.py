@@ -12,6 +12,8 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from loyalist.data.frames import records
 from loyalist.errors import InputError, NotFoundError
@@ -71,10 +73,24 @@ def predictions(backend: Any, *, order: str = "clv", low: float | None = None,
     return p.order_by([p[order].desc(nulls_first=False), p.customer_id])
 
 
-def customer_prediction(backend: Any, customer_id: str) -> dict[str, Any] | None:
-    """One customer's stored prediction, ``None`` when CLV was never fitted or it is absent."""
-    if not _present(backend, "clv_predictions"):
-        return None
-    p = backend.table("clv_predictions")
-    rows = backend.execute(p.filter(p.customer_id == ibis.literal(customer_id)).limit(1))
+def stored_predictions(backend: Any) -> ir.Table | None:
+    """The stored per-customer predictions in no particular order, ``None`` if never fitted."""
+    return backend.table("clv_predictions") if _present(backend, "clv_predictions") else None
+
+
+def customer_prediction(backend: Any, customer_id: str, *,
+                        fetched: pa.Table | None = None) -> dict[str, Any] | None:
+    """One customer's stored prediction, ``None`` when CLV was never fitted or it is absent.
+
+    ``fetched``, when given, is :func:`stored_predictions` already fetched as Arrow (the web
+    app keeps it per workspace state); the customer is then looked up in memory.
+    """
+    if fetched is not None:
+        at = pc.index(fetched["customer_id"], customer_id).as_py()
+        rows = fetched.slice(max(at, 0), 1 if at >= 0 else 0).to_pandas()
+    else:
+        p = stored_predictions(backend)
+        if p is None:
+            return None
+        rows = backend.execute(p.filter(p.customer_id == ibis.literal(customer_id)).limit(1))
     return records(rows, iso=True)[0] if len(rows) else None

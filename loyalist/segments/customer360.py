@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from loyalist.data.frames import records
 from loyalist.errors import NotFoundError
@@ -16,6 +19,9 @@ from loyalist.segments.maps import SegmentMap
 from loyalist.segments.movement import segments_at
 from loyalist.segments.signals import loyalty_signals
 from loyalist.segments.value import ValueWeights, value_score
+
+#: a per-customer table: an expression, or a result already fetched as Arrow
+Everyone: TypeAlias = ir.Table | pa.Table
 
 
 def customer_360(
@@ -27,8 +33,8 @@ def customer_360(
     segment_map: SegmentMap | None = None,
     weights: ValueWeights | None = None,
     history_months: int = 6,
-    segments: Callable[[dt.date], ir.Table] | None = None,
-    everyone: Callable[[str, Callable[[], ir.Table]], ir.Table] | None = None,
+    segments: Callable[[dt.date], Everyone] | None = None,
+    everyone: Callable[[str, Callable[[], ir.Table]], Everyone] | None = None,
 ) -> dict[str, Any]:
     """Everything known about ``customer_id`` as of a date, as plain Python values.
 
@@ -40,19 +46,21 @@ def customer_360(
     ``segments(day)``, when given, supplies the segments table of a day (the web app passes its
     cache; segments are ranked over all customers, so each date costs a full pass otherwise).
     ``everyone(name, build)``, when given, may return a stored result of ``build()`` (the value
-    and signal tables scale by the best customer, so they too are computed for everyone).
+    and signal tables scale by the best customer, so they too are computed for everyone; the
+    customers table holds customers derived from all orders). Either may hand back an Arrow
+    table, which is searched in memory instead of in the engine.
     """
-    store = everyone or (lambda _name, build: build())
+    store: Callable[[str, Callable[[], ir.Table]], Everyone] = everyone or (
+        lambda _name, build: build())
     cid = str(customer_id)
     end = end_of_day(as_of)
-    c = tables["customers"]
-    profile = _records(backend, c.filter(c.customer_id == cid))
-    if not profile:
+    profile = _one(backend, store("customers", lambda: tables["customers"]), cid)
+    if profile is None:
         raise NotFoundError(f"no customer {cid!r}", customer_id=cid)
     return {
         "customer_id": cid,
         "as_of": as_date(as_of).isoformat(),
-        "profile": profile[0],
+        "profile": profile,
         "money": _money(backend, tables, cid, end),
         "usage": _usage(backend, tables, cid, as_of),
         "satisfaction": _satisfaction(backend, tables, cid, end),
@@ -70,26 +78,47 @@ def _records(backend: Any, expr: ir.Table) -> list[dict[str, Any]]:
     return records(backend.execute(expr))
 
 
-def _one(backend: Any, table: ir.Table, cid: str) -> dict[str, Any] | None:
-    rows = _records(backend, table.filter(table.customer_id == cid))
+def _one(backend: Any, table: Everyone, cid: str,
+         columns: tuple[str, ...] | None = None) -> dict[str, Any] | None:
+    """The row of ``cid`` (the first one) of a table with one row per customer."""
+    if isinstance(table, pa.Table):  # a result kept in memory: no engine round trip
+        at = pc.index(table["customer_id"], cid).as_py()
+        if at < 0:
+            return None
+        row = table.slice(at, 1)
+        return records((row.select(list(columns)) if columns else row).to_pandas())[0]
+    if columns:
+        table = table.select(*columns)
+    rows = _records(backend, table.filter(table.customer_id == cid).limit(1))
     return rows[0] if rows else None
 
 
 def _money(backend: Any, tables: dict[str, ir.Table], cid: str,
            end: ir.TimestampValue) -> dict[str, Any]:
+    # one pass over the orders: the customer's orders are few, so the totals and the most
+    # recent ones are taken from them in memory rather than by a scan of all orders each
     o = tables["orders"].filter(tables["orders"].customer_id == cid,
                                 tables["orders"].ordered_at < end)
+    mine = backend.execute(o.select("order_id", "ordered_at", "amount"))
     r = tables["refunds"].filter(tables["refunds"].customer_id == cid,
                                  tables["refunds"].refunded_at < end)
-    summary = _records(backend, o.aggregate(
-        orders=o.order_id.nunique(), revenue=o.amount.cast("float64").sum(),
-        first_order=o.ordered_at.min(), last_order=o.ordered_at.max()))[0]
+    summary = _order_totals(mine)
     summary["refunded"] = _records(backend, r.aggregate(
         refunded=r.amount.cast("float64").sum()))[0]["refunded"] or 0.0
-    recent = o.order_by([ibis.desc("ordered_at"), "order_id"]).limit(10)
-    summary["recent_orders"] = _records(backend, recent.select("order_id", "ordered_at",
-                                                              "amount"))
+    recent = mine.sort_values(["ordered_at", "order_id"], ascending=[False, True],
+                              na_position="last", kind="stable").head(10)
+    summary["recent_orders"] = records(recent.reset_index(drop=True))
     return summary
+
+
+def _order_totals(mine: pd.DataFrame) -> dict[str, Any]:
+    """Distinct orders, revenue (``None`` without amounts) and first and last order time."""
+    amounts = mine["amount"].astype("float64")
+    first, last = mine["ordered_at"].min(), mine["ordered_at"].max()
+    return {"orders": int(mine["order_id"].nunique()),
+            "revenue": float(amounts.sum()) if amounts.notna().any() else None,
+            "first_order": None if pd.isna(first) else first,
+            "last_order": None if pd.isna(last) else last}
 
 
 def _usage(backend: Any, tables: dict[str, ir.Table], cid: str,
@@ -127,7 +156,7 @@ def _satisfaction(backend: Any, tables: dict[str, ir.Table], cid: str,
 
 def _segment_history(backend: Any, tables: dict[str, ir.Table], cid: str,
                      as_of: dt.date | str, months: int,
-                     segments: Callable[[dt.date], ir.Table]) -> list[dict[str, Any]]:
+                     segments: Callable[[dt.date], Everyone]) -> list[dict[str, Any]]:
     day = as_date(as_of)
     dates = [day]
     first = day.replace(day=1)
@@ -137,7 +166,6 @@ def _segment_history(backend: Any, tables: dict[str, ir.Table], cid: str,
         first = first.replace(day=1)
     history = []
     for when in sorted(dates):
-        seg = segments(when)
-        row = _one(backend, seg.select("customer_id", "segment", "r", "f", "m"), cid)
+        row = _one(backend, segments(when), cid, ("customer_id", "segment", "r", "f", "m"))
         history.append({"as_of": when.isoformat(), **(row or {"segment": None})})
     return history

@@ -13,6 +13,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from loyalist.api.cache import remember
+from loyalist.api.pages import count_rows
 from loyalist.clv.stored import predictions
 from loyalist.data.views import tables
 from loyalist.errors import NotFoundError
@@ -59,22 +61,27 @@ def clv_page(request: Request) -> Response:
     """CLV distribution (bars link to their customers), P(alive) matrix, holdout, tracking."""
     if not _allowed(request):
         return RedirectResponse("/login", status_code=303)
-    with Workspace(request.app.state.settings.workspace).ibis() as backend:
-        t = tables(backend)
-        sections = clv_sections(backend, t, None, band_url)
-        try:
-            ranked = predictions(backend)
-            top = backend.execute(ranked.limit(TOP))
-            pred = backend.execute(ranked.select("clv"))
+    workspace = Workspace(request.app.state.settings.workspace)
+    with workspace.ibis() as backend:
+        try:  # the charts read every stored prediction: built once per workspace state
+            sections = remember(workspace, ("clv_page",), lambda: _clv_sections(backend))
         except NotFoundError:
             return _page("Customer lifetime value", [absent("Customer lifetime value", FILL)])
+    return _page("Customer lifetime value", sections)
+
+
+def _clv_sections(backend: Any) -> list[Section]:
+    ranked = predictions(backend)  # NotFoundError when CLV was never fitted
+    top = backend.execute(ranked.limit(TOP))
+    pred = backend.execute(ranked.select("clv"))
+    sections = clv_sections(backend, tables(backend), None, band_url)
     sections[1:1] = [
         Section("Customers by CLV band", _band_table(pred),
                 "Click a number (or a bar above) to list the customers in that band."),
         Section(f"Top {TOP} customers by CLV", _customer_rows(top),
                 "Click a customer for the 360 page."),
     ]
-    return _page("Customer lifetime value", sections)
+    return sections
 
 
 @router.get("/clv/customers", response_class=HTMLResponse)
@@ -91,7 +98,7 @@ def clv_customers(request: Request,
             ranked = predictions(backend, low=min_clv, high=max_clv)
         except NotFoundError:
             return _page("CLV customers", [absent("Customer lifetime value", FILL)])
-        total = int(backend.execute(ranked.count()))
+        total = count_rows(backend, ranked)
         rows = backend.execute(ranked.limit(PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE))
     low = f"{min_clv or 0:g}"
     band = f"{low} up" if max_clv is None else f"{low} to under {max_clv:g}"

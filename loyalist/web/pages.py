@@ -16,8 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from loyalist.access.keys import AuthError, KeyStore, require_role
 from loyalist.api.auth import COOKIE, OPEN_KEY, token_of
-from loyalist.api.cache import cached, cached_segments
-from loyalist.clv.stored import customer_prediction
+from loyalist.api.cache import cached, cached_segments, clv_prediction, customer_view
 from loyalist.data.views import tables
 from loyalist.errors import LoyalistError
 from loyalist.metrics import headline, orders_by_month
@@ -25,7 +24,6 @@ from loyalist.report.charts import bar_chart
 from loyalist.report.html import Section, card, page
 from loyalist.report.surveys import survey_sections
 from loyalist.report.tables import heat_grid, table
-from loyalist.segments.customer360 import customer_360
 from loyalist.segments.dates import resolve_as_of
 from loyalist.segments.maps import SegmentMap, load_map, shipped_maps
 from loyalist.segments.movement import best_customers, segment_summary
@@ -170,11 +168,8 @@ def customer(request: Request, customer_id: str, as_of: dt.date | None = None) -
     with workspace.ibis() as backend:
         t = tables(backend)
         day = resolve_as_of(backend, t, as_of.isoformat() if as_of else None)
-        view = customer_360(
-            backend, t, customer_id, as_of=day,
-            segments=lambda d: cached_segments(workspace, backend, t, d, seg_map),
-            everyone=lambda name, build: cached(workspace, backend, (name, day), build))
-        clv = customer_prediction(backend, customer_id)
+        view = customer_view(workspace, backend, t, customer_id, day, seg_map)
+        clv = clv_prediction(workspace, backend, customer_id)
     sections = _customer_sections(view)
     if clv is not None:
         sections.insert(1, _clv_section(clv))

@@ -28,6 +28,7 @@ from typing import Literal
 import ibis
 import ibis.expr.types as ir
 
+from loyalist.data.derived import order_days
 from loyalist.errors import InputError
 
 Unit = Literal["D", "W"]
@@ -115,6 +116,10 @@ def rfm_summary(orders: ir.Table, *, observation_end: dt.date | dt.datetime | st
     """
     _check(unit, merge)
     end = _day(observation_end if calibration_end is None else calibration_end)
+    if ((customer_col, time_col, amount_col, merge) == ("customer_id", "ordered_at", "amount",
+                                                         "day")
+            and orders[time_col].type().is_timestamp()):
+        return _summary_from_days(order_days(orders), end, unit)
     p = _purchases(orders, end=end, unit=unit, merge=merge, customer_col=customer_col,
                    time_col=time_col, amount_col=amount_col)
     p = p.mutate(first=p.key.min().over(group_by=p.customer_id))
@@ -126,6 +131,24 @@ def rfm_summary(orders: ir.Table, *, observation_end: dt.date | dt.datetime | st
         "customer_id", "frequency",
         recency=_span(s.last, s.first, unit),
         T=_span(_key(ibis.literal(end), unit, merge), s.first, unit),
+        monetary_value=s.spend.fill_null(0.0),
+    )
+
+
+def _summary_from_days(days: ir.Table, end: dt.date, unit: Unit) -> ir.Table:
+    """:func:`rfm_summary` of canonical orders from their per-customer order days.
+
+    An order day is a purchase merged by day already (its ``revenue`` is the day's sum), so
+    no regrouping of the orders is needed, and a workspace's stored order days are read.
+    """
+    d = days.filter(days.day <= ibis.literal(end))
+    repeat = d.day_no > 1
+    s = d.group_by(["customer_id", "first_day"]).aggregate(
+        frequency=d.count(where=repeat), last=d.day.max(), spend=d.revenue.mean(where=repeat))
+    return s.select(
+        "customer_id", frequency=s.frequency.cast("int64"),
+        recency=_span(s.last, s.first_day, unit),
+        T=_span(ibis.literal(end), s.first_day, unit),
         monetary_value=s.spend.fill_null(0.0),
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from loyalist.data.derived import order_days, use_stored
 from loyalist.data.schema import TABLES, table
 
 
@@ -27,6 +28,7 @@ def tables(backend: Any) -> dict[str, ir.Table]:
             out[spec.name] = stored.mutate(**missing) if missing else stored
         else:  # an empty Arrow table keeps every column's type on every engine
             out[spec.name] = ibis.memtable(_schema(spec.name).to_pyarrow().empty_table())
+    use_stored(backend, out, present)
     out["customers"] = customers_with_derived(out["customers"], out["orders"])
     return out
 
@@ -39,8 +41,9 @@ def _schema(name: str) -> ibis.Schema:
 
 def customers_with_derived(customers: ir.Table, orders: ir.Table) -> ir.Table:
     """``customers`` plus a row for every customer id found only in ``orders``."""
-    known = orders.filter(orders.customer_id.notnull())
-    derived = known.group_by("customer_id").aggregate(signup_at=known.ordered_at.min())
+    days = order_days(orders)
+    first = days.filter(days.day_no == 1)
+    derived = first.select("customer_id", signup_at=first.first_at)
     missing = derived.anti_join(customers, "customer_id")
     fill = {
         name: ibis.null(dtype)

@@ -31,6 +31,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
+from loyalist.data.derived import order_days
 from loyalist.errors import InputError
 from loyalist.metrics.buckets import month_number, month_number_of
 from loyalist.segments.dates import as_date, end_of_day
@@ -49,8 +50,10 @@ def _acquired(customers: ir.Table, day: dt.date) -> ir.Table:
 
 
 def _revenue(orders: ir.Table, refunds: ir.Table | None, day: dt.date) -> ir.Table:
-    o = orders.filter(orders.customer_id.notnull(), orders.ordered_at < end_of_day(day))
-    parts = o.select("customer_id", amount=o.amount.cast("float64"))
+    d = order_days(orders)
+    # each customer's revenue to date on their last order day on or before ``day``
+    last = d.filter(d.day <= day, d.next_day.isnull() | (d.next_day > day))
+    parts = last.select("customer_id", amount=last.revenue_to_date)
     if refunds is not None:
         r = refunds.filter(refunds.customer_id.notnull(), refunds.refunded_at < end_of_day(day))
         parts = parts.union(r.select("customer_id", amount=-r.amount.cast("float64")))

@@ -20,6 +20,7 @@ from typing import Literal
 import ibis
 import ibis.expr.types as ir
 
+from loyalist.data.derived import order_days
 from loyalist.errors import InputError
 from loyalist.metrics.churn_subscriptions import window_churn, windows
 from loyalist.metrics.periods import (
@@ -41,14 +42,8 @@ def _runs(orders: ir.Table, inactive_days: int, *, first: bool = False) -> ir.Ta
     last order day of a spell (no order within N days after it); ``first`` (on request) is
     the customer's first order day.
     """
-    known = orders.filter(orders.customer_id.notnull())
-    o = known.select("customer_id", "ordered_at", day=known.ordered_at.date())
-    # orders in time order (ties fall on the same day, so they need no tiebreaker); the last
-    # order of each day sees the next order day: one sort, no separate distinct
-    w = ibis.window(group_by=o.customer_id, order_by=o.ordered_at)
-    o = o.mutate(next_day=o.day.lead().over(w),
-                 **({"first": o.day.first().over(w)} if first else {}))
-    d = o.filter(o.next_day.isnull() | (o.next_day != o.day)).drop("ordered_at")
+    d = order_days(orders)
+    d = d.select("customer_id", "day", "next_day", **({"first": d.first_day} if first else {}))
     gap = d.next_day.delta(d.day, unit="day")
     return d.mutate(lost=d.next_day.isnull() | (gap > inactive_days))
 

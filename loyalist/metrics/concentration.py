@@ -1,8 +1,9 @@
 """Revenue concentration: the share of revenue from the top customers, the curve, the Gini.
 
 Revenue per identified customer is the sum of their order amounts (guest orders excluded), net of
-refunds when ``refunds`` is given. Customers are ranked by revenue, highest first, with the
-customer id as tiebreaker. "Top k %" is the ``ceil(k n)`` highest customers.
+refunds when ``refunds`` is given. Customers are ranked by revenue, highest first. "Top k %" is
+the ``ceil(k n)`` highest customers. Customers with equal revenue may be ranked either way: they
+bring the same amount, so no figure below depends on their order (and no tiebreaker is sorted).
 
 Gini over customers sorted ascending (``x_1 <= ... <= x_n``, 1-based ``i``):
 ``G = 2 sum(i x_i) / (n sum(x_i)) - (n + 1) / n``: 0 when everyone spends the same, close to 1
@@ -14,13 +15,15 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from loyalist.data.derived import order_days
 from loyalist.errors import InputError
 
 
 def customer_revenue(orders: ir.Table, refunds: ir.Table | None = None) -> ir.Table:
     """Revenue per identified customer (net of refunds when given)."""
-    known = orders.filter(orders.customer_id.notnull())
-    per = known.group_by("customer_id").aggregate(revenue=known.amount.cast("float64").sum())
+    days = order_days(orders)
+    last = days.filter(days.next_day.isnull())  # one row per customer, with the running total
+    per = last.select("customer_id", revenue=last.revenue_to_date)
     if refunds is not None:
         r = refunds.filter(refunds.customer_id.notnull())
         back = r.group_by("customer_id").aggregate(refunded=r.amount.cast("float64").sum())
@@ -30,7 +33,7 @@ def customer_revenue(orders: ir.Table, refunds: ir.Table | None = None) -> ir.Ta
 
 
 def _ranked(revenue: ir.Table) -> ir.Table:
-    order = [ibis.desc(revenue.revenue), revenue.customer_id]
+    order = ibis.desc(revenue.revenue)
     return revenue.mutate(rank=ibis.row_number().over(order_by=order) + 1,
                           n=revenue.customer_id.count().over(),
                           total=revenue.revenue.sum().over())
@@ -56,7 +59,7 @@ def top_share(revenue: ir.Table, share: float = 0.2) -> ir.FloatingScalar:
 def lorenz_curve(revenue: ir.Table, points: int = 100) -> ir.Table:
     """``customer_share`` (top first) vs cumulative ``revenue_share`` at about ``points`` steps."""
     t = _ranked(revenue)
-    cumulative = t.revenue.sum().over(ibis.window(order_by=[ibis.desc(t.revenue), t.customer_id],
+    cumulative = t.revenue.sum().over(ibis.window(order_by=ibis.desc(t.revenue),
                                                   preceding=None, following=0))
     t = t.mutate(cum=cumulative)
     step = (t.n.cast("float64") / points).ceil().cast("int64")
@@ -67,8 +70,7 @@ def lorenz_curve(revenue: ir.Table, points: int = 100) -> ir.Table:
 
 def gini(revenue: ir.Table) -> ir.FloatingScalar:
     """Gini coefficient of revenue over customers."""
-    order = [revenue.revenue, revenue.customer_id]
-    t = revenue.mutate(i=ibis.row_number().over(order_by=order) + 1)
+    t = revenue.mutate(i=ibis.row_number().over(order_by=revenue.revenue) + 1)
     n = t.count().cast("float64")
     weighted = (t.i.cast("float64") * t.revenue).sum()
     return 2.0 * weighted / (n * t.revenue.sum()) - (n + 1.0) / n

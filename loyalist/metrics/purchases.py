@@ -14,17 +14,16 @@ percentiles (interpolated between the two middle values), the same on every engi
 
 from __future__ import annotations
 
-import ibis
 import ibis.expr.types as ir
 
-from loyalist.metrics.overview import distinct_per
+from loyalist.data.derived import order_days
+from loyalist.metrics.activity import customer_periods
 from loyalist.metrics.periods import (
     PERIODS,
     AsOf,
     Period,
     check_choice,
     day_of,
-    end_of,
     period_index,
     period_start,
 )
@@ -37,8 +36,9 @@ def _known(orders: ir.Table) -> ir.Table:
 def orders_per_customer(orders: ir.Table, *, period: Period = "month") -> ir.Table:
     """Per period (``"day"``, ``"week"`` from Monday, ``"month"``): orders per buying customer.
 
-    Columns ``period`` (first day), ``orders`` (distinct order ids), ``customers`` (distinct
-    buying customers) and ``orders_per_customer = orders / customers``.
+    Columns ``period`` (first day), ``orders`` (order rows: ``order_id`` is the key of
+    ``orders``), ``customers`` (distinct buying customers) and
+    ``orders_per_customer = orders / customers``.
 
     Examples
     --------
@@ -50,11 +50,9 @@ def orders_per_customer(orders: ir.Table, *, period: Period = "month") -> ir.Tab
     [1.5]
     """
     check_choice("period", period, PERIODS)
-    known = _known(orders)
-    per = known.mutate(p=period_index(known.ordered_at, period))
-    agg = distinct_per(per, "p", "customer_id", "customers")  # every period has a customer
-    agg = agg.left_join(distinct_per(per, "p", "order_id", "orders"), "p").drop("p_right")
-    agg = agg.mutate(orders=agg.orders.fill_null(0))
+    active = customer_periods(orders, period)
+    agg = active.group_by("p").aggregate(customers=active.count(),
+                                         orders=active.orders.sum().cast("int64"))
     return agg.select(period=period_start(agg.p, period), orders=agg.orders,
                       customers=agg.customers,
                       orders_per_customer=agg.orders.cast("float64")
@@ -66,11 +64,12 @@ def recency(orders: ir.Table, *, as_of: AsOf) -> ir.Table:
 
     ``recency_days = as_of - last_order`` in days (0 when they ordered on ``as_of``).
     """
-    known = _known(orders)
-    known = known.filter(known.ordered_at < end_of(as_of))
-    per = known.group_by("customer_id").aggregate(last_order=known.ordered_at.max().date())
-    return per.mutate(recency_days=day_of(as_of).delta(per.last_order, unit="day")
-                      .cast("int64"))
+    d = order_days(orders)
+    day = day_of(as_of)
+    # each customer's last order day on or before as_of: the row whose next day is after it
+    last = d.filter((d.day <= day) & (d.next_day.isnull() | (d.next_day > day)))
+    return last.select("customer_id", last_order=last.day,
+                       recency_days=day.delta(last.day, unit="day").cast("int64"))
 
 
 def recency_summary(orders: ir.Table, *, as_of: AsOf) -> ir.Table:
@@ -99,18 +98,10 @@ def recency_summary(orders: ir.Table, *, as_of: AsOf) -> ir.Table:
 
 
 def _order_days(orders: ir.Table) -> ir.Table:
-    """``(customer_id, day, next_day, gap_no, first_order)``, one row per order day.
-
-    One pass over each customer's orders by day: the last row of each day sees the next order
-    day, and the dense rank of the day numbers the gaps, so no separate distinct is needed.
-    Rows of one day are alike in every column kept, so the row chosen among ties is immaterial.
-    """
-    known = _known(orders)
-    o = known.select("customer_id", day=known.ordered_at.date())
-    w = ibis.window(group_by=o.customer_id, order_by=o.day)
-    o = o.mutate(next_day=o.day.lead().over(w), gap_no=ibis.dense_rank().over(w) + 1,
-                 first_order=o.day.first().over(w))
-    return o.filter(o.next_day.isnull() | (o.next_day != o.day))
+    """``(customer_id, day, next_day, gap_no, first_order)``, one row per order day."""
+    d = order_days(orders)
+    return d.select("customer_id", "day", "next_day", gap_no=d.day_no,
+                    first_order=d.first_day)
 
 
 def order_gaps(orders: ir.Table) -> ir.Table:

@@ -37,6 +37,7 @@ import ibis
 import ibis.expr.types as ir
 
 from loyalist.errors import InputError
+from loyalist.metrics.activity import customer_periods
 from loyalist.metrics.churn_subscriptions import loss_moment
 from loyalist.metrics.periods import (
     PERIODS,
@@ -54,15 +55,9 @@ Variant = Literal["on", "on_or_after"]
 def _activity(orders: ir.Table, period: str) -> ir.Table:
     """Distinct ``(customer_id, p, cohort_p)``: the periods identified customers ordered in,
     with the first of them.
-
-    One pass over each customer's orders in time order (ties fall in the same period, so they
-    need no tiebreaker): the first order of each period stands for it, no separate distinct.
     """  # noqa: D205
-    known = orders.filter(orders.customer_id.notnull())
-    o = known.select("customer_id", "ordered_at", p=period_index(known.ordered_at, period))
-    w = ibis.window(group_by=o.customer_id, order_by=o.ordered_at)
-    o = o.mutate(prev=o.p.lag().over(w), cohort_p=o.p.first().over(w))
-    return o.filter(o.prev.isnull() | (o.prev != o.p)).select("customer_id", "p", "cohort_p")
+    active = customer_periods(orders, period)
+    return active.select("customer_id", "p", cohort_p=active.first_p)
 
 
 def _cohorts(active: ir.Table, customers: ir.Table | None, by: str | None) -> ir.Table:
@@ -170,19 +165,23 @@ def _subscription_revenue(subscriptions: ir.Table, *, as_of: AsOf) -> ir.Table:
 
 
 def _order_revenue(orders: ir.Table, period: str) -> ir.Table:
-    known = orders.filter(orders.customer_id.notnull())
-    per = known.select("customer_id", p=period_index(known.ordered_at, period),
-                       amount=known.amount.cast("float64"))
-    return per.group_by(["customer_id", "p"]).aggregate(revenue=per.amount.sum())
+    per = customer_periods(orders, period)
+    return per.select("customer_id", "p", "revenue", cohort_p=per.first_p,
+                      base=per.first_revenue)
 
 
-def _cohort_revenue(per: ir.Table) -> ir.Table:
+def _with_cohort(per: ir.Table) -> ir.Table:
+    """``per`` plus the customer's first period (``cohort_p``) and its revenue (``base``)."""
+    w = ibis.window(group_by=per.customer_id, order_by=per.p)  # one sort for both
+    return per.mutate(cohort_p=per.p.first().over(w), base=per.revenue.first().over(w))
+
+
+def _cohort_revenue(r: ir.Table) -> ir.Table:
     """Cohort cells (customers, revenue, ``kept`` = capped at period 0) with cohort totals.
 
-    ``per`` has one row per customer and period, so counting rows counts customers.
+    ``r`` has one row per customer and period with ``cohort_p`` and ``base``, so counting rows
+    counts customers.
     """
-    w = ibis.window(group_by=per.customer_id, order_by=per.p)  # one sort for both
-    r = per.mutate(cohort_p=per.p.first().over(w), base=per.revenue.first().over(w))
     r = r.mutate(period=r.p - r.cohort_p)
     cells = r.group_by(["cohort_p", "period"]).aggregate(
         customers=r.count(), revenue=r.revenue.sum(), kept=ibis.least(r.revenue, r.base).sum())
@@ -220,7 +219,7 @@ def revenue_retention(revenue: ir.Table, *, period: Period = "month",
         if period != "month" or as_of is None:
             raise InputError("revenue retention of subscriptions needs period='month' and "
                              "as_of", option="period", value=period)
-        per = _subscription_revenue(revenue, as_of=as_of)
+        per = _with_cohort(_subscription_revenue(revenue, as_of=as_of))
     else:
         per = _order_revenue(revenue, period)
     out = _cohort_revenue(per)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from loyalist.data.derived import event_days
+from loyalist.data.derived import sessions as stored_sessions
 from loyalist.metrics.periods import (
     PERIODS,
     AsOf,
@@ -90,8 +92,8 @@ def time_to_value_by_cohort(customers: ir.Table | None, events: ir.Table, *,
 def customer_active_days(events: ir.Table, *, period: Period = "month") -> ir.Table:
     """Per customer and period with any event: ``active_days`` (distinct days with an event)."""
     check_choice("period", period, PERIODS)
-    d = events.select("customer_id", day=events.occurred_at.date()).distinct()
-    d = d.mutate(p=period_index(d.day, period))
+    d = event_days(events)
+    d = d.select("customer_id", p=period_index(d.day, period))
     return d.group_by(["customer_id", "p"]).aggregate(active_days=d.count())
 
 
@@ -146,18 +148,11 @@ def sessions(events: ir.Table, *, idle_minutes: int = 30) -> ir.Table:
     """Sessions rebuilt from events: a new session starts after ``idle_minutes`` without events.
 
     One row per session: ``customer_id``, ``session_no`` (1, 2, ... per customer),
-    ``started_at``, ``ended_at`` (its last event) and ``events``.
+    ``started_at``, ``ended_at`` (its last event) and ``events``. With the default 30 minutes a
+    workspace's stored sessions are read (:mod:`loyalist.data.derived`).
     """
     check_positive("idle_minutes", idle_minutes)
-    order = [events.occurred_at, events.event_id]
-    prev = events.occurred_at.lag().over(group_by=events.customer_id, order_by=order)
-    e = events.mutate(new=ibis.ifelse(
-        prev.isnull() | (events.occurred_at > prev + ibis.interval(minutes=idle_minutes)), 1, 0))
-    running = ibis.window(group_by=e.customer_id, order_by=[e.occurred_at, e.event_id],
-                          preceding=None, following=0)
-    e = e.mutate(session_no=e.new.sum().over(running))
-    return e.group_by(["customer_id", "session_no"]).aggregate(
-        started_at=e.occurred_at.min(), ended_at=e.occurred_at.max(), events=e.count())
+    return stored_sessions(events, idle_minutes=idle_minutes)
 
 
 def session_depth(events: ir.Table, *, period: Period = "month",
@@ -205,14 +200,12 @@ def dau_mau(events: ir.Table, *, as_of: AsOf, window_days: int = 30) -> ir.Table
     [{'dau': 1, 'mau': 1, 'ratio': 1.0}, {'dau': 0, 'mau': 1, 'ratio': 0.0}, {'dau': 1, 'mau': 2, 'ratio': 0.5}]
     """  # noqa: E501
     check_positive("window_days", window_days)
-    e = events.filter(events.occurred_at < end_of(as_of))
-    e = e.select("customer_id", "occurred_at", i=period_index(e.occurred_at, "day"))
-    # events in time order (ties fall on the same day): the last event of each active day
-    # sees the next active day, so one sort gives the distinct days and what follows them
-    e = e.mutate(nxt=e.i.lead().over(group_by=e.customer_id, order_by=e.occurred_at))
-    active = e.filter(e.nxt.isnull() | (e.nxt != e.i))
+    d = event_days(events)
+    d = d.filter(d.day <= day_of(as_of))
+    active = d.select(i=period_index(d.day, "day"), nxt=period_index(d.next_day, "day"))
     # an active day i puts its customer in the MAU of days i .. i + W - 1; counted only up to
     # the next active day, the pieces of one customer are disjoint: +1 on i, -1 on the day after
+    # (a next day after as_of stops the piece after the last day shown, like no next day)
     stop = ibis.least(active.i + window_days, ibis.coalesce(active.nxt, active.i + window_days))
     a = active.mutate(stop=stop)
     dau = a.group_by("i").aggregate(dau=a.count())

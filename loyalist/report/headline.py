@@ -17,6 +17,7 @@ import pandas as pd
 
 from loyalist.clv.summary import rfm_summary
 from loyalist.clv.workflow import ClvFit, predict_customers
+from loyalist.data.derived import order_days, orders_before
 from loyalist.metrics.churn import monthly_churn
 from loyalist.metrics.concentration import customer_revenue, top_share
 from loyalist.metrics.overview import repeat_purchase_rate
@@ -71,18 +72,21 @@ def snapshot(backend: Any, t: dict[str, ir.Table], day: dt.date) -> Numbers:
     """The headline numbers as of ``day`` (CLV aside)."""
     end = ibis.literal(day + dt.timedelta(days=1))
     start = ibis.literal(day - dt.timedelta(days=WINDOW - 1))
-    o = t["orders"].filter(t["orders"].ordered_at < end)
+    # orders up to day, and up to the end of the month before (churn and retention only look
+    # at complete months): both cut from the workspace's stored per-customer tables
+    o = orders_before(t["orders"], day + dt.timedelta(days=1))
+    whole_months = orders_before(t["orders"], _month(day))
     refunds = t["refunds"].filter(t["refunds"].refunded_at < end)
     recent = o.filter(o.ordered_at >= start)
-    known = o.filter(o.customer_id.notnull())
+    days = order_days(o)
     has_orders = bool(backend.execute(o.count()))
     return {
-        "customers": float(backend.execute(known.customer_id.nunique())),
-        "orders": float(backend.execute(recent.order_id.nunique())),
+        "customers": float(backend.execute(days.filter(days.day_no == 1).count())),
+        "orders": float(backend.execute(recent.count())),
         "revenue": _scalar(backend, recent.amount.cast("float64").sum()) or 0.0,
         "repeat": _scalar(backend, repeat_purchase_rate(o)),
-        "churn": _churn(backend, o, day) if has_orders else None,
-        "retention": _retention(backend, o, day),
+        "churn": _churn(backend, whole_months, day) if has_orders else None,
+        "retention": _retention(backend, whole_months, day),
         "nps": _nps(backend, t["survey_responses"], start, end),
         "referral": _referral(backend, t, day),
         "top20": _scalar(backend, top_share(customer_revenue(o, refunds), 0.2)),
@@ -90,7 +94,12 @@ def snapshot(backend: Any, t: dict[str, ir.Table], day: dt.date) -> Numbers:
 
 
 def _churn(backend: Any, orders: ir.Table, day: dt.date) -> float | None:
-    rows = backend.execute(monthly_churn(orders, as_of=day, inactive_days=90))
+    """Churn of the last complete month before ``day``'s (``orders``: those before that month).
+
+    Losses and customers at the start of a month depend only on orders before its end.
+    """
+    before = _month(day) - dt.timedelta(days=1)
+    rows = backend.execute(monthly_churn(orders, as_of=before, inactive_days=90))
     rows = rows[pd.to_datetime(rows.month) < pd.Timestamp(_month(day))]
     return None if rows.empty else float(rows.churn_rate.iloc[-1])
 

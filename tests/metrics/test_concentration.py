@@ -32,7 +32,10 @@ def test_lorenz_curve():
 
 
 def test_net_of_refunds():
-    orders = ibis.memtable({"customer_id": ["a", "a", "b", None], "amount": [10.0, 5.0, 3.0, 9.0]})
+    orders = ibis.memtable({"customer_id": ["a", "a", "b", None], "amount": [10.0, 5.0, 3.0, 9.0],
+                            "ordered_at": ["2024-01-01", "2024-01-02", "2024-01-01",
+                                           "2024-01-03"]})
+    orders = orders.mutate(ordered_at=orders.ordered_at.cast("timestamp"))
     refunds = ibis.memtable({"customer_id": ["a"], "amount": [4.0]})
     out = CON.execute(customer_revenue(orders, refunds).order_by("customer_id"))
     assert out.revenue.tolist() == [11.0, 3.0]

@@ -1,6 +1,7 @@
 """Every registry metric gives the same answer on DuckDB, PostgreSQL and Spark.
 
-The synthetic shop (tests/support/synthetic.py) is loaded once per engine; each metric of
+The synthetic shop (tests/support/synthetic.py) is loaded once per engine (and once more into
+DuckDB with the per-customer tables an import stores, ``duckdb_stored``); each metric of
 ``METRICS`` (read at import time, so new metrics are included automatically) is built with the
 same options, executed, and compared with DuckDB: integers exactly, floats to 1e-9 relative,
 dates as dates, rows sorted by their key (non-float) columns first.
@@ -23,7 +24,8 @@ from tests.support.synthetic import AS_OF, synthetic_shop
 
 # py4j hands its sockets to the garbage collector, which reports them as unraisable warnings
 SPARK_SOCKETS = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-ENGINES = [pytest.param("duckdb"), pytest.param("postgres", marks=pytest.mark.postgres),
+ENGINES = [pytest.param("duckdb"), pytest.param("duckdb_stored"),
+           pytest.param("postgres", marks=pytest.mark.postgres),
            pytest.param("spark", marks=[pytest.mark.spark, SPARK_SOCKETS])]
 BASE: dict[str, Any] = {"as_of": AS_OF, "period": None, "variant": None, "share": None,
                         "by": None}

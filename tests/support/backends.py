@@ -16,6 +16,8 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
+from loyalist.data.derived import refresh
+
 ENGINES = ("duckdb", "postgres", "spark")
 _SPARK: Any = None
 
@@ -43,9 +45,11 @@ def load_backend(name: str, tables: dict[str, pa.Table], *,
                  postgres_url: str | None = None) -> Iterator[Any]:
     """An Ibis backend of engine ``name`` holding ``tables`` (replaced if present).
 
-    The backend is disconnected afterwards (the shared SparkSession stays up).
+    ``"duckdb_stored"`` is DuckDB with the per-customer tables stored as an import stores them
+    (:mod:`loyalist.data.derived`). The backend is disconnected afterwards (the shared
+    SparkSession stays up).
     """
-    if name == "duckdb":
+    if name in ("duckdb", "duckdb_stored"):
         backend = ibis.duckdb.connect()
     elif name == "postgres":
         if postgres_url is None:
@@ -63,6 +67,8 @@ def load_backend(name: str, tables: dict[str, pa.Table], *,
                     table_name)
             else:
                 backend.create_table(table_name, data, overwrite=True)
+        if name == "duckdb_stored":  # what `loyalist import` adds to a workspace
+            refresh(backend)
         yield backend
     finally:
         if name != "spark":

@@ -1,0 +1,117 @@
+"""The stored per-customer tables: built by every import, identical to the on-the-fly ones, and
+never read once stale."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import pandas as pd
+import pytest
+
+from loyalist.data import load
+from loyalist.data.derived import (
+    build_customer_months,
+    build_event_days,
+    build_order_days,
+    build_sessions,
+    customer_months,
+    event_days,
+    order_days,
+    refresh_workspace,
+    sessions,
+)
+from loyalist.data.views import tables
+from loyalist.metrics.retention import cohort_retention
+from tests.support.synthetic import synthetic_shop
+
+BUILT = {"order_days": ("orders", lambda o: build_order_days(o)),
+         "customer_months": ("orders", lambda o: build_customer_months(build_order_days(o))),
+         "event_days": ("events", build_event_days),
+         "sessions": ("events", build_sessions)}
+READ = {"order_days": order_days, "customer_months": customer_months,
+        "event_days": event_days, "sessions": sessions}
+
+
+def _stored_name(expr: ibis.Table) -> str | None:
+    return getattr(expr.op(), "name", None)
+
+
+def _frame(backend, expr) -> pd.DataFrame:
+    out = backend.execute(expr)
+    return out.sort_values(list(out.columns[:2])).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def shop_workspace(tmp_path_factory):
+    from loyalist.store.workspace import Workspace
+
+    ws = Workspace(tmp_path_factory.mktemp("derived") / "ws")
+    shop = synthetic_shop()
+    for name in ("customers", "orders", "events"):
+        load(name, shop[name], workspace=ws)
+    return ws
+
+
+def test_an_import_stores_them_and_they_equal_the_expressions(shop_workspace):
+    with shop_workspace.ibis() as backend:
+        t = tables(backend)
+        for derived, (source, build) in BUILT.items():
+            stored = READ[derived](t[source])
+            assert _stored_name(stored) == f"_{derived}"
+            fresh = build(backend.table(source))  # built on the fly from the same rows
+            assert _stored_name(fresh) is None
+            a, b = _frame(backend, stored), _frame(backend, fresh)
+            assert len(a) > 100, derived
+            pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
+
+
+def test_a_write_outside_import_is_never_served_stale(tmp_path):
+    from loyalist.store.workspace import Workspace
+
+    ws = Workspace(tmp_path / "ws")
+    orders = pd.DataFrame({"order_id": ["1", "2"], "customer_id": ["a", "b"],
+                           "ordered_at": ["2024-01-05", "2024-02-07"], "amount": [10.0, 5.0]})
+    load("orders", orders, workspace=ws)
+    with ws.connect() as con:  # a write that bypasses `loyalist import`
+        con.execute("INSERT INTO orders (order_id, customer_id, ordered_at, amount) "
+                    "VALUES ('3', 'a', TIMESTAMP '2024-03-01', 7.0)")
+    with ws.ibis() as backend:
+        t = tables(backend)
+        assert _stored_name(order_days(t["orders"])) is None  # stale: built on the fly
+        out = backend.execute(cohort_retention(t["orders"]))
+        assert out.customers.tolist() == [1, 1, 1]  # a in January and March, b in February
+    refresh_workspace(ws)
+    with ws.ibis() as backend:
+        t = tables(backend)
+        assert _stored_name(order_days(t["orders"])) == "_order_days"
+        assert backend.execute(cohort_retention(t["orders"])).customers.tolist() == [1, 1, 1]
+
+
+def test_every_import_of_orders_rebuilds_them(tmp_path):
+    from loyalist.store.workspace import Workspace
+
+    ws = Workspace(tmp_path / "ws")
+    first = pd.DataFrame({"order_id": ["1"], "customer_id": ["a"],
+                          "ordered_at": ["2024-01-05"], "amount": [10.0]})
+    load("orders", first, workspace=ws)
+    again = pd.DataFrame({"order_id": ["1", "2"], "customer_id": ["a", "a"],
+                          "ordered_at": ["2024-01-05", "2024-01-09"], "amount": [12.0, 3.0]})
+    load("orders", again, workspace=ws)  # an upsert: order 1 changes, order 2 is new
+    with ws.ibis() as backend:
+        days = order_days(tables(backend)["orders"])
+        assert _stored_name(days) == "_order_days"
+        out = backend.to_pyarrow(days.order_by("day").select(
+            "day", "orders", "revenue", "next_day", "day_no", "revenue_to_date"))
+    assert out.to_pylist() == [
+        {"day": dt.date(2024, 1, 5), "orders": 1, "revenue": 12.0,
+         "next_day": dt.date(2024, 1, 9), "day_no": 1, "revenue_to_date": 12.0},
+        {"day": dt.date(2024, 1, 9), "orders": 1, "revenue": 3.0, "next_day": None,
+         "day_no": 2, "revenue_to_date": 15.0}]
+
+
+def test_sessions_with_another_rule_are_built_on_the_fly(shop_workspace):
+    with shop_workspace.ibis() as backend:
+        events = tables(backend)["events"]
+        assert _stored_name(sessions(events)) == "_sessions"
+        assert _stored_name(sessions(events, idle_minutes=10)) is None

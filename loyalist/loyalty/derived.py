@@ -24,7 +24,14 @@ from loyalist.loyalty.reads import load_state
 from loyalist.loyalty.reconcile import rebuild
 from loyalist.loyalty.state import EntryRow, Lot, MemberState
 from loyalist.loyalty.tables import badges, balances, entries, lots, members, requests, tier_items
-from loyalist.loyalty.tiers import TierStatus, needed_from, status_of, tier_from_items, window_parts
+from loyalist.loyalty.tiers import (
+    TierStatus,
+    needed_from,
+    status_of,
+    tier_from_items,
+    window_bounds,
+    window_parts,
+)
 from loyalist.loyalty.txn import serialised
 
 _P = sa.bindparam
@@ -231,6 +238,7 @@ class TierView:
     since: dt.datetime
     base: int | None  # lifetime window: the value of the items older than ``since``
     parts: dict[dt.datetime, tuple[int, int | None]] = field(default_factory=dict, repr=False)
+    bounds: dict[dt.datetime, tuple[int, int | None]] = field(default_factory=dict, repr=False)
 
     def status(self, at: dt.datetime,
                added: list[tuple[dt.datetime, int]] | None = None) -> TierStatus:
@@ -239,11 +247,18 @@ class TierView:
         policy = self.program.tiers
         if all(t == at for t, _ in added) and (
                 policy.downgrade != "never" or any(t <= at for t, _ in self.items)):
-            # items at ``at`` only add to the value at ``at``: the rest is computed once
+            # items at ``at`` only add to the value at ``at``: the rest is computed once, and
+            # the highest earlier value only when its bound reaches another tier
+            bounds = self.bounds.get(at)
+            if bounds is None:
+                bounds = self.bounds[at] = window_bounds(self.items, policy, at, self.base or 0)
+            value = bounds[0] + sum(v for _, v in added)
+            if bounds[1] is None or policy.level_for(max(value, bounds[1])) is \
+                    policy.level_for(value):
+                return status_of(policy, value, value)
             parts = self.parts.get(at)
             if parts is None:
                 parts = self.parts[at] = window_parts(self.items, policy, at, self.base or 0)
-            value = parts[0] + sum(v for _, v in added)
             return status_of(policy, value, value if parts[1] is None else max(value, parts[1]))
         items = self.items + [(t, v) for t, v in added if t >= self.since]
         base = 0 if self.base is None else self.base + sum(

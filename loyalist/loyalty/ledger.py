@@ -97,6 +97,8 @@ def to_minor(amount: Any, name: str = "amount") -> int:
     >>> to_minor(12.345), to_minor("0.1"), to_minor(3)
     (1235, 10, 300)
     """
+    if type(amount) is int and amount >= 0:  # whole units: nothing to round
+        return amount * 100
     try:
         value = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError):

@@ -53,6 +53,11 @@ def _remember_last(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return convert
 
 
+# Texts of the naive datetimes formatted lately, by any statement: a write binds the same few
+# times (its time, the end of the pending period, the expiry) in most of its statements.
+_TEXTS: dict[dt.datetime, str] = {}
+
+
 def _isoformat(proc: Callable[[Any], Any]) -> Callable[[Any], Any] | None:
     """``proc`` by ``datetime.isoformat`` if it formats naive datetimes just so (SQLite's)."""
     samples = (dt.datetime(2001, 2, 3, 4, 5, 6, 7), dt.datetime(987, 6, 5, 4, 3, 2))
@@ -61,7 +66,12 @@ def _isoformat(proc: Callable[[Any], Any]) -> Callable[[Any], Any] | None:
 
     def convert(value: Any) -> Any:
         if type(value) is dt.datetime and value.tzinfo is None:
-            return value.isoformat(" ", "microseconds")
+            text = _TEXTS.get(value)
+            if text is None:
+                if len(_TEXTS) >= 256:
+                    _TEXTS.clear()
+                text = _TEXTS[value] = value.isoformat(" ", "microseconds")
+            return text
         return proc(value)
 
     return convert

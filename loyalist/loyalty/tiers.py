@@ -124,15 +124,53 @@ def window_parts(items: list[tuple[dt.datetime, int]], policy: TierPolicy, at: d
     second value is ``None`` when ``at`` is the only such time. Items added at ``at`` itself
     change the first value only.
     """
-    if policy.downgrade == "immediate":
-        since = at
-    elif policy.downgrade == "grace":
-        since = at - dt.timedelta(days=policy.grace_days)
-    else:
-        since = min((t for t, _ in items), default=at)
+    since = _held_since(items, policy, at)
     others = {since, *(t for t, _ in items if since < t < at)} - {at}
     value = _values(items, policy, base)
     return value(at), max((value(t) for t in others), default=None)
+
+
+def _held_since(items: list[tuple[dt.datetime, int]], policy: TierPolicy,
+                at: dt.datetime) -> dt.datetime:
+    """The first time whose window value still counts for the tier held at ``at``."""
+    if policy.downgrade == "immediate":
+        return at
+    if policy.downgrade == "grace":
+        return at - dt.timedelta(days=policy.grace_days)
+    return min((t for t, _ in items), default=at)
+
+
+def window_bounds(items: list[tuple[dt.datetime, int]], policy: TierPolicy, at: dt.datetime,
+                  base: int = 0) -> tuple[int, int | None]:
+    """The window value at ``at`` and a bound of :func:`window_parts`' second value.
+
+    The bound is never below that value (``None`` exactly when it is ``None``): every other
+    time lies in ``[since, at)`` and its window starts no earlier than the window of ``since``,
+    so it counts no item older than that start nor any at or after ``at``; the bound adds the
+    positive items in between (refunds are negative). One pass over the items; when the tier of
+    the bound is the tier of the value, the highest value need not be computed.
+
+    Examples
+    --------
+    >>> from loyalist.loyalty.program_schema import TierPolicy
+    >>> policy = TierPolicy(window="rolling_12_months", downgrade="grace", grace_days=90)
+    >>> items = [(dt.datetime(2025, 1, 1), 700), (dt.datetime(2025, 6, 1), 500)]
+    >>> window_bounds(items, policy, dt.datetime(2026, 3, 1))
+    (500, 1200)
+    >>> window_parts(items, policy, dt.datetime(2026, 3, 1))
+    (500, 1200)
+    """
+    since = _held_since(items, policy, at)
+    if since >= at:  # no other time before ``at``: the exact answer costs as little
+        return window_parts(items, policy, at, base)
+    start, oldest = window_start(policy.window, at), window_start(policy.window, since)
+    value = upper = base
+    for t, v in items:
+        if t <= at and (start is None or t >= start):
+            value += v
+        if v > 0 and t < at and (oldest is None or t >= oldest):
+            upper += v
+    return value, upper
 
 
 def status_of(policy: TierPolicy, value: int, best: int) -> TierStatus:

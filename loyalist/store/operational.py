@@ -2,17 +2,23 @@
 
 SQLite in WAL mode by default (a file in the workspace), PostgreSQL in production, both through
 SQLAlchemy 2 Core. WAL lets readers run while one writer commits; ``busy_timeout`` makes writers
-wait for each other instead of failing.
+wait for each other instead of failing. A PostgreSQL connection that sat in the pool for more
+than :data:`PING_AFTER_IDLE` seconds is pinged before use (a dead one is replaced); one in steady
+use is not, which saves a round trip per checkout (a ledger write is one checkout).
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from loyalist.errors import ConfigError
+
+PING_AFTER_IDLE = 10.0
+_IDLE_SINCE = "loyalist_idle_since"
 
 
 def default_url(workspace: Path) -> str:
@@ -40,7 +46,32 @@ def connect_operational(url: str) -> sa.Engine:
         engine = sa.create_engine(parsed, connect_args={"timeout": 30})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(parsed, pool_pre_ping=True)
+    engine = sa.create_engine(parsed)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: sa.Engine) -> None:
+    """``pool_pre_ping`` for connections idle a while: the pool replaces a dead one."""
+    dialect = engine.dialect
+
+    def checkin(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise sa.exc.DisconnectionError(f"idle connection lost: {exc}") from exc
+        if not alive:
+            raise sa.exc.DisconnectionError("idle connection lost")
+
+    sa.event.listen(engine, "checkin", checkin)
+    sa.event.listen(engine, "checkout", checkout)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

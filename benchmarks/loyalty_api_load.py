@@ -20,10 +20,8 @@ import argparse
 import collections
 import contextlib
 import http.client
-import json
 import multiprocessing as mp
 import random
-import socket
 import statistics
 import sys
 import tempfile
@@ -36,6 +34,9 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _http import free_port, post_json, wait_until_up  # noqa: E402
 
 from loyalist.access.keys import KeyStore  # noqa: E402
 from loyalist.config import Settings  # noqa: E402
@@ -55,27 +56,6 @@ def serve(workspace: str, url: str, port: int) -> None:
     app = create_app(Settings(workspace=Path(workspace), operational_url=url),
                      public_limit=None)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(port: int, seconds: float = 30.0) -> None:
-    """Poll the health endpoint until the server answers (as benchmarks/survey_load.py)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/api/v1/health")
-            conn.getresponse().read()
-            conn.close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"server on port {port} did not start")
 
 
 class Tally:
@@ -113,14 +93,10 @@ def worker(port: int, token: str, indices: range, members: int, tally: Tally,
             member, key = f"m{rng.randrange(members)}", f"bench-{i}"
             op, points = ("earn" if rng.random() < 0.6 else "redeem"), rng.randint(1, 100)
         t0 = time.perf_counter()
-        conn.request("POST", f"/api/v1/loyalty/members/{member}/{op}",
-                     body=json.dumps({"points": points}),
-                     headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key,
-                              "Content-Type": "application/json"})
-        response = conn.getresponse()
-        response.read()
+        status, _ = post_json(conn, f"/api/v1/loyalty/members/{member}/{op}", {"points": points},
+                              {"Authorization": f"Bearer {token}", "Idempotency-Key": key})
         change = points if op == "earn" else -points
-        tally.record(time.perf_counter() - t0, response.status, member, change, replay)
+        tally.record(time.perf_counter() - t0, status, member, change, replay)
         last = (key, member, op, points)
     conn.close()
 

@@ -2,15 +2,16 @@
 
 Run: ``.venv/bin/python benchmarks/survey_load.py [--responses 3000 --clients 8]``. Starts the
 app with uvicorn in a child process (SQLite WAL operational store), issues one signed link per
-response, posts the answers from several client threads with keep-alive connections, and prints
-throughput and latency percentiles; then checks that every accepted answer was stored once.
+response, posts the answers from several client threads with keep-alive connections
+(``http.client``: no extra dependency), and prints throughput and latency percentiles; then
+checks that every accepted answer was stored once.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import multiprocessing as mp
-import socket
 import statistics
 import sys
 import tempfile
@@ -18,11 +19,13 @@ import threading
 import time
 from pathlib import Path
 
-import httpx
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _http import free_port, post_json, wait_until_up  # noqa: E402
 
 from loyalist.config import Settings  # noqa: E402
 from loyalist.store.operational import connect_operational, default_url  # noqa: E402
@@ -42,24 +45,6 @@ def serve(workspace: str, port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
 
 
-def wait_until_up(base: str, seconds: float = 20.0) -> None:
-    """Poll the health endpoint until the server answers."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(base + "/api/v1/health", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise RuntimeError(f"server at {base} did not start")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--responses", type=int, default=3000)
@@ -73,36 +58,38 @@ def main() -> None:
     port = free_port()
     server = mp.get_context("spawn").Process(target=serve, args=(str(workspace), port))
     server.start()
-    base = f"http://127.0.0.1:{port}"
-    wait_until_up(base)
-    latencies: list[float] = []
-    failures: list[int] = []
-    lock = threading.Lock()
-    deadline = time.monotonic() + MAX_SECONDS
+    try:
+        wait_until_up(port)
+        latencies: list[float] = []
+        failures: list[int] = []
+        lock = threading.Lock()
+        deadline = time.monotonic() + MAX_SECONDS
 
-    def worker(mine: list[str]) -> None:
-        with httpx.Client(base_url=base, timeout=10) as client:
+        def worker(mine: list[str]) -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)  # keep-alive
             for i, token in enumerate(mine):
                 if time.monotonic() > deadline:
-                    return
+                    break
                 t0 = time.perf_counter()
-                r = client.post("/api/v1/surveys/responses", json={
+                status, _ = post_json(conn, "/api/v1/surveys/responses", {
                     "token": token, "answers": {"nps": i % 11, "why": "fine"}})
                 took = time.perf_counter() - t0
                 with lock:
-                    (latencies if r.status_code == 201 else failures).append(
-                        took if r.status_code == 201 else r.status_code)
+                    (latencies if status == 201 else failures).append(
+                        took if status == 201 else status)
+            conn.close()
 
-    chunks = [tokens[i::args.clients] for i in range(args.clients)]
-    threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - t0
-    server.terminate()
-    server.join()
+        chunks = [tokens[i::args.clients] for i in range(args.clients)]
+        threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - t0
+    finally:
+        server.terminate()
+        server.join()
     with engine.connect() as conn:
         stored = conn.execute(sa.select(sa.func.count(sa.distinct(responses.c.nonce)))).scalar()
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99

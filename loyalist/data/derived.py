@@ -7,10 +7,10 @@ they are done once and stored:
 
 - :func:`build_order_days`: one row per customer and order day: ``customer_id``, ``day``,
   ``orders`` (order rows that day: ``order_id`` is the key of ``orders``, so rows are distinct
-  orders), ``revenue`` (sum of ``amount``), ``first_at`` (the day's first ``ordered_at``),
-  ``prev_day`` / ``next_day`` (the customer's previous and next order days, empty at the ends),
-  ``first_day`` (the customer's first order day), ``day_no`` (1 = first order day) and the running
-  totals ``orders_to_date`` / ``revenue_to_date`` up to and including the day;
+  orders), ``revenue`` (sum of ``amount``), ``first_at`` / ``last_at`` (the day's first and
+  last ``ordered_at``), ``next_day`` (the customer's next order day, empty on the last),
+  ``first_day`` (the customer's first order day), ``day_no`` (1 = first order day) and the
+  running totals ``orders_to_date`` / ``revenue_to_date`` up to and including the day;
 - :func:`build_customer_months`: one row per customer and calendar month with an order: ``m``
   (``year * 12 + month - 1``), ``orders``, ``revenue``, ``prev_m`` / ``next_m``, ``first_m``
   (the cohort month) and ``first_revenue`` (revenue of the first month);
@@ -63,7 +63,8 @@ def build_order_days(orders: ir.Table) -> ir.Table:
               else ibis.null("float64"))  # metrics that count orders accept a bare table
     k = known.select("customer_id", "ordered_at", day=known.ordered_at.date(), amount=amount)
     d = k.group_by(["customer_id", "day"]).aggregate(
-        orders=k.count(), revenue=k.amount.sum(), first_at=k.ordered_at.min())
+        orders=k.count(), revenue=k.amount.sum(), first_at=k.ordered_at.min(),
+        last_at=k.ordered_at.max())
     w = ibis.window(group_by=d.customer_id, order_by=d.day, preceding=None, following=0)
     return d.mutate(next_day=d.day.lead().over(w), first_day=d.day.first().over(w),
                     day_no=(ibis.row_number().over(w) + 1).cast("int64"),
@@ -169,6 +170,22 @@ def orders_before(orders: ir.Table, day: dt.date) -> ir.Table:
             next_m=ibis.ifelse(months.next_m < m, months.next_m, ibis.null("int64")))
     _remember(cut, derived)
     return cut
+
+
+def of_customers(source: ir.Table,
+                 keep: Callable[[ir.StringValue], ir.BooleanValue]) -> ir.Table:
+    """Rows of ``source`` (``orders`` or ``events``) of the customers ``keep`` selects by id.
+
+    Every stored table of ``source`` is per customer, so it is filtered the same way and stays
+    exact: metrics of a sample of customers need no new sort either.
+    """
+    out = source.filter(keep(source.customer_id))
+    node = source.op()
+    entry = _STORED.get(id(node))
+    if entry is not None and entry[0] is node:
+        _remember(out, {name: table.filter(keep(table.customer_id))
+                        for name, table in entry[1].items()})
+    return out
 
 
 def _remember(source: ir.Table, derived: dict[str, ir.Table]) -> None:

@@ -24,8 +24,10 @@ from loyalist.metrics.overview import repeat_purchase_rate
 from loyalist.metrics.referrals import referral_share
 from loyalist.metrics.retention import cohort_retention
 from loyalist.report.html import Section
+from loyalist.report.sampling import sample_customers
 
 WINDOW = 90
+CLV_SAMPLE = 100_000
 Numbers = dict[str, float | None]
 # label, key, value format, change: "pct" (relative) or "pts" (percentage points) or "abs"
 CARDS: list[tuple[str, str, str, str]] = [
@@ -51,7 +53,7 @@ CAPTION = (
     "share: new customers with a referral record / new customers. Top 20 % revenue share: share"
     " of net revenue from the best fifth of customers. Average CLV: mean discounted 12-month "
     "CLV of the stored (or report) model, the earlier value from the same model on the orders "
-    "up to that date. "
+    "up to that date (over a fixed random sample of 100,000 customers when there are more). "
 "'-' means no data: {missing}")
 FILLS = {"nps": "NPS needs survey answers (`loyalist import survey_responses FILE`)",
          "referral": "the referral share needs referrals (`loyalist import referrals FILE`)",
@@ -132,14 +134,19 @@ def _referral(backend: Any, t: dict[str, ir.Table], day: dt.date) -> float | Non
 
 def average_clv(backend: Any, t: dict[str, ir.Table], found: Any,
                 day: dt.date) -> tuple[float | None, float | None]:
-    """Mean 12-month CLV now and, with the same model, on the orders up to ``day`` - 90 days."""
+    """Mean 12-month CLV now and, with the same model, on the orders up to ``day`` - 90 days.
+
+    The earlier mean is taken over a stable sample of :data:`CLV_SAMPLE` customers when there
+    are more (its standard error is then a fraction of a percent of the mean).
+    """
     if found is None or found[1]["clv"].dropna().empty:
         return None, None
     fit: ClvFit = found[0]
     now = float(found[1]["clv"].dropna().mean())
     before = fit.observation_end - dt.timedelta(days=WINDOW)
     unit: Any = fit.unit  # "W" or "D", as stored by the fit
-    summary = backend.execute(rfm_summary(t["orders"], observation_end=before, unit=unit))
+    sample, _ = sample_customers(backend, t, CLV_SAMPLE)
+    summary = backend.execute(rfm_summary(sample["orders"], observation_end=before, unit=unit))
     if summary.empty:
         return now, None
     earlier = ClvFit(fit.model_name, fit.model, fit.spend, summary, before, fit.unit)

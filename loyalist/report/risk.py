@@ -16,6 +16,7 @@ import ibis.expr.types as ir
 from loyalist.errors import LoyalistError
 from loyalist.report.charts import bar_chart
 from loyalist.report.html import Section, absent, card
+from loyalist.report.sampling import sample_customers
 from loyalist.report.tables import table
 from loyalist.risk.backtest import Backtest, backtest
 from loyalist.risk.palive import p_alive_table
@@ -26,17 +27,22 @@ from loyalist.risk.spec import load_spec
 TITLE = "Churn-risk backtest"
 HORIZON = 90
 MIN_CUSTOMERS = 50
+MAX_SCORED = 100_000  # customers scored at most; more are sampled (AUC s.e. ~0.002 at this size)
 FILL = ("Needs orders of at least 50 customers before the last 90 days of the data, some of "
         "whom ordered again and some not (`loyalist import orders FILE`).")
 
 
 def churn_backtest(backend: Any, t: dict[str, ir.Table], last_order: dt.date,
-                   horizon: int = HORIZON) -> tuple[dt.date, Backtest] | None:
+                   horizon: int = HORIZON, limit: int = MAX_SCORED,
+                   ) -> tuple[dt.date, Backtest, int] | None:
     """Score as of ``last_order - horizon``; churn = no order in the ``horizon`` days after.
 
-    ``None`` when fewer than :data:`MIN_CUSTOMERS` customers had ordered by then, or none (or
-    all) of them churned.
+    Customers beyond ``limit`` are sampled
+    (:func:`~loyalist.report.sampling.sample_customers`); the third value is the
+    number of customers in the workspace. ``None`` when fewer than :data:`MIN_CUSTOMERS`
+    customers had ordered by then, or none (or all) of them churned.
     """
+    t, total = sample_customers(backend, t, limit)
     cutoff = last_order - dt.timedelta(days=horizon)
     scored = score_signals(risk_signals(t, as_of=cutoff, p_alive=p_alive_table(
         backend, t, as_of=cutoff)), load_spec())
@@ -51,7 +57,7 @@ def churn_backtest(backend: Any, t: dict[str, ir.Table], last_order: dt.date,
     churned = frame.churned.to_numpy(bool)
     if len(frame) < MIN_CUSTOMERS or churned.all() or not churned.any():
         return None
-    return cutoff, backtest(frame.score.to_numpy(float), churned)
+    return cutoff, backtest(frame.score.to_numpy(float), churned), total
 
 
 def risk_sections(backend: Any, t: dict[str, ir.Table], last_order: dt.date | None,
@@ -65,7 +71,10 @@ def risk_sections(backend: Any, t: dict[str, ir.Table], last_order: dt.date | No
             found = None
     if found is None:
         return [absent(TITLE, FILL)]
-    cutoff, bt = found
+    cutoff, bt, total = found
+    sampled = (f"A random sample of {bt.n:,} of the {total:,} customers was scored (chosen by "
+               "a hash of the customer id, so every run takes the same). " if bt.n < total
+               else "")
     cal = bt.calibration
     cards = (card("Customers scored", f"{bt.n:,}") + card("Churned", f"{bt.churn_rate:.1%}")
              + card("AUC", f"{bt.auc:.3f}") + card("Top-decile lift",
@@ -81,6 +90,6 @@ def risk_sections(backend: Any, t: dict[str, ir.Table], last_order: dt.date | No
         f"a churner scored above a customer who stayed (0.5 = no better than chance, 1 = "
         f"perfect); top-decile lift is the churn rate of the riskiest 10 % divided by the "
         f"overall rate ({bt.top_decile_lift:.2f}x). The bars show the churn rate per score "
-        "decile: a useful score falls from decile 1 (riskiest) to decile 10.")
+        f"decile: a useful score falls from decile 1 (riskiest) to decile 10. {sampled}")
     return [Section(TITLE, f'<div class="cards">{cards}</div>' + chart + table(
         ["decile", "customers", "mean score", "churn rate"], rows), caption)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 
 from loyalist.report.html import Section, absent
@@ -31,7 +32,10 @@ def segment_sections(backend: Any, t: dict[str, ir.Table], as_of: dt.date | None
     chosen = seg_map or load_map()
     before_day = as_of - dt.timedelta(days=COMPARE_DAYS)
     before, now = segments_then_and_now(t, as_of=as_of, before=before_day, segment_map=chosen)
-    moves = movement(before, now, recency_threshold_days=COMPARE_DAYS)
+    # each ranking once: the five views below read these two in-memory tables
+    now = ibis.memtable(backend.to_pyarrow(now))
+    moves = ibis.memtable(backend.to_pyarrow(
+        movement(before, now, recency_threshold_days=COMPARE_DAYS)))
     grid = backend.execute(now.group_by(["r", "f"]).aggregate(
         customers=now.customer_id.count(), revenue=now.monetary.sum(),
         segment=now.segment.max()))

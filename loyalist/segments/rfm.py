@@ -27,6 +27,7 @@ from typing import Literal
 import ibis
 import ibis.expr.types as ir
 
+from loyalist.data.derived import order_days
 from loyalist.errors import InputError
 from loyalist.segments.dates import as_date, end_of_day
 
@@ -74,15 +75,14 @@ def rfm_values(
     [['a', 11, 2, 15.0], ['b', 21, 1, 7.0]]
     """
     end = end_of_day(as_of)
-    known = orders.filter(orders.customer_id.notnull(), orders.ordered_at < end)
-    per = known.group_by("customer_id").aggregate(
-        last_order=known.ordered_at.max(),
-        # order_id is the table's key (the import keeps it unique): count, not count distinct
-        frequency=known.count(),
-        monetary=known.amount.cast("float64").sum(),
-    )
     day = ibis.literal(as_date(as_of))
-    per = per.mutate(recency_days=day.delta(per.last_order.date(), unit="day").cast("int64"))
+    d = order_days(orders)
+    # each customer's last order day on or before as_of holds the totals up to it; order_id
+    # is the table's key (the import keeps it unique), so order rows are distinct orders
+    last = d.filter(d.day <= day, d.next_day.isnull() | (d.next_day > day))
+    per = last.select("customer_id", last_order=last.last_at, frequency=last.orders_to_date,
+                      monetary=last.revenue_to_date,
+                      recency_days=day.delta(last.day, unit="day").cast("int64"))
     if refunds is not None:
         back = refunds.filter(refunds.customer_id.notnull(), refunds.refunded_at < end)
         back = back.group_by("customer_id").aggregate(refunded=back.amount.cast("float64").sum())

@@ -115,3 +115,20 @@ def test_sessions_with_another_rule_are_built_on_the_fly(shop_workspace):
         events = tables(backend)["events"]
         assert _stored_name(sessions(events)) == "_sessions"
         assert _stored_name(sessions(events, idle_minutes=10)) is None
+
+
+def test_a_customer_subset_and_an_earlier_date_cut_the_stored_tables_exactly(shop_workspace):
+    from loyalist.data.derived import of_customers, orders_before
+
+    with shop_workspace.ibis() as backend:
+        orders = tables(backend)["orders"]
+        some = of_customers(orders, lambda c: c.hash() % 3 != 0)
+        earlier = orders_before(orders, dt.date(2024, 3, 1))  # a month start: months cut too
+        mid_month = orders_before(orders, dt.date(2024, 3, 17))
+        for cut in (some, earlier, mid_month):
+            assert _stored_name(cut) is None
+            plain = cut.filter(ibis.literal(True))  # the same rows, nothing stored for it
+            for read in (order_days, customer_months):
+                a, b = _frame(backend, read(cut)), _frame(backend, read(plain))
+                assert len(a) > 20
+                pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)

@@ -10,6 +10,7 @@ import pytest
 from loyalist.data import load
 from loyalist.data.views import tables
 from loyalist.report.risk import TITLE, churn_backtest, risk_sections
+from loyalist.report.sampling import sample_customers
 
 LAST = dt.date(2024, 12, 31)
 
@@ -38,11 +39,29 @@ def shop(workspace):
 
 def test_backtest_numbers(shop):
     with shop.ibis() as backend:
-        cutoff, bt = churn_backtest(backend, tables(backend), LAST)
-    assert cutoff == dt.date(2024, 10, 2)
+        cutoff, bt, total = churn_backtest(backend, tables(backend), LAST)
+    assert cutoff == dt.date(2024, 10, 2) and total == 120
     assert bt.n == 120 and bt.churn_rate == pytest.approx(60 / 120)  # r0-r9 and f10-f59
     assert bt.auc > 0.75 and bt.top_decile_lift > 1.5
     assert bt.calibration.customers.sum() == 120 and len(bt.calibration) == 10
+
+
+def test_a_large_shop_is_scored_on_a_stable_sample(shop):
+    """Above the limit a hash of the customer id picks the customers, with all their orders."""
+    with shop.ibis() as backend:
+        t = tables(backend)
+        sample, total = sample_customers(backend, t, 60)
+        ids = set(backend.execute(sample["customers"].customer_id))
+        again = set(backend.execute(sample_customers(backend, t, 60)[0]["customers"].customer_id))
+        orders = backend.execute(sample["orders"])
+        every = backend.execute(t["orders"])
+        found = churn_backtest(backend, t, LAST, limit=60)
+        (section,) = risk_sections(backend, t, LAST)  # the default limit keeps everyone
+    assert total == 120 and ids == again and 30 <= len(ids) <= 90
+    assert set(orders.customer_id) == ids  # every order of a sampled customer is kept
+    assert len(orders) == every.customer_id.isin(ids).sum()
+    assert found is not None and found[1].n == len(ids) and found[2] == 120
+    assert "sample" not in section.caption
 
 
 def test_section_with_chart_and_caption(shop):

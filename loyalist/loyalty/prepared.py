@@ -77,6 +77,28 @@ def _isoformat(proc: Callable[[Any], Any]) -> Callable[[Any], Any] | None:
     return convert
 
 
+def _fromisoformat(proc: Callable[[Any], Any]) -> Callable[[Any], Any] | None:
+    """``proc`` by ``datetime.fromisoformat`` on the text it reads just so (SQLite's)."""
+    samples = ("2001-02-03 04:05:06.000007", "0987-06-05 04:03:02.000000")
+    if any(proc(text) != dt.datetime.fromisoformat(text) for text in samples):
+        return None
+    parse = dt.datetime.fromisoformat
+
+    def convert(value: Any) -> Any:
+        if type(value) is str and len(value) == 26 and value[10] == " ":
+            return parse(value)
+        return proc(value)
+
+    return convert
+
+
+def _result_processor(column: Any, dialect: sa.Dialect) -> Processor:
+    proc = column.type.dialect_impl(dialect).result_processor(dialect, None)
+    if proc is not None and isinstance(column.type, sa.DateTime):
+        return _fromisoformat(proc) or proc  # the same datetimes, several times faster
+    return proc
+
+
 def _bind_processor(bind: Any, dialect: sa.Dialect) -> Processor:
     proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
     if proc is not None and isinstance(bind.type, sa.DateTime):
@@ -108,7 +130,7 @@ class _Form:
         self.converters = [(i, proc) for i, (_, proc, _) in enumerate(self.plan)
                            if proc is not None]
         columns = list(getattr(stmt, "exported_columns", ()))  # selected or RETURNING
-        results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+        results = [_result_processor(c, dialect) for c in columns]
         self.results: list[tuple[int, Callable[[Any], Any]]] = [
             (i, p) for i, p in enumerate(results) if p is not None]
 

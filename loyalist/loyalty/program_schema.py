@@ -85,8 +85,11 @@ class TierPolicy:
 
     def level_for(self, value: int) -> Tier | None:
         """The highest level whose threshold ``value`` reaches."""
-        reached = [t for t in self.levels if value >= t.threshold]
-        return reached[-1] if reached else None
+        reached = None
+        for level in self.levels:
+            if value >= level.threshold:
+                reached = level
+        return reached
 
     def rank(self, tier_id: str | None) -> int:
         """Position of ``tier_id`` in the ladder (-1 for no tier)."""

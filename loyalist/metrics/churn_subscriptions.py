@@ -86,36 +86,96 @@ def _rate(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
                        ibis.null("float64"))
 
 
+def _ceil_month(t: ir.TimestampValue) -> ir.IntegerValue:
+    """Month number of the first month start at or after ``t``."""
+    m = period_index(t, "month")
+    return m + ibis.ifelse(t == period_start(m, "month").cast("timestamp"), 0, 1)
+
+
+def _boundaries(sp: ir.Table, w: ir.Table, months: int) -> ir.Table:
+    """Spans with the range ``[lo, hi]`` of window boundaries they are active at.
+
+    Boundary ``k`` (``k = 0 .. n - 1``, oldest first) is the start of window ``k``; boundary
+    ``n`` is the end of the last window (the end of the ``as_of`` day). A span is active at a
+    boundary ``B`` when ``started_at <= B < stop``; a span that is not lost by ``as_of`` (no
+    ``stop``) is active at every boundary from its first one, ``n`` included. Integer month
+    arithmetic, so no span is joined to the windows.
+    """
+    bounds = w.aggregate(base=period_index(w.start.min(), "month"), n=w.count())
+    x = sp.cross_join(bounds)  # one row of bounds
+    lo = (ibis.greatest(_ceil_month(x.started_at) - x.base, 0) + months - 1) // months
+    last = _ceil_month(x.stop) - 1 - x.base  # last month start before stop
+    hi = ibis.ifelse(x.stop.isnull(), x.n,
+                     ibis.ifelse(last < 0, -1, ibis.least(x.n - 1, last // months)))
+    x = x.select("customer_id", "mrr", "n", lo=lo.cast("int64"), hi=hi.cast("int64"))
+    return x.filter(x.lo <= x.hi)
+
+
+def _islands(x: ir.Table) -> ir.Table:
+    """A customer's spans merged where their boundary ranges overlap or touch: ``(lo, hi)``.
+
+    A customer is active at exactly the boundaries of their islands, so counting islands counts
+    customers.
+    """
+    upto = ibis.window(group_by=x.customer_id, order_by=[x.lo, x.hi], preceding=None,
+                       following=0)
+    y = x.mutate(reach=x.hi.max().over(upto))
+    before = y.reach.lag().over(group_by=y.customer_id, order_by=[y.lo, y.hi])
+    y = y.mutate(new=ibis.ifelse(before.isnull() | (y.lo > before + 1), 1, 0))
+    y = y.mutate(island=y.new.sum().over(ibis.window(group_by=y.customer_id,
+                                                     order_by=[y.lo, y.hi], preceding=None,
+                                                     following=0)))
+    return y.group_by(["customer_id", "island"]).aggregate(lo=y.lo.min(), hi=y.hi.max(),
+                                                          n=y.n.max())
+
+
+def _at_boundaries(x: ir.Table, value: ir.NumericValue, name: str, lost: str) -> ir.Table:
+    """``(k, name, lost)``: the change at boundary ``k`` of the sum of ``value`` over active
+    ranges (+value at ``lo``, -value after ``hi``; a running sum over ``k`` gives the level) and
+    the sum over ranges whose last boundary is ``k`` (lost before the next one).
+    """  # noqa: D205
+    kind = "float64" if value.type().is_floating() else "int64"
+    x = x.mutate(v=value.cast(kind))
+    zero = ibis.literal(0).cast(kind)
+    starts = x.group_by(k=x.lo).aggregate(d=x.v.sum().cast(kind), g=zero)
+    ends = x.group_by(k=x.hi + 1).aggregate(d=(-x.v.sum()).cast(kind), g=zero)
+    gone = x.filter(x.hi < x.n)
+    gone = gone.group_by(k=gone.hi).aggregate(d=zero, g=gone.v.sum().cast(kind))
+    every = starts.union(ends).union(gone)
+    return every.group_by("k").aggregate(**{name: every.d.sum(), lost: every.g.sum()})
+
+
 def window_churn(subscriptions: ir.Table, *, as_of: AsOf, lost_at: LostAt = "cancellation",
                  months: int = 1) -> ir.Table:
     """Customers and MRR at the start of each window of ``months`` months, and lost in it.
 
     The building block of :func:`subscription_churn` (``months=1``) and of the six-month
     variant (``months=6``). Columns ``start``, ``end``, ``customers_at_start``, ``lost``,
-    ``mrr_at_start``, ``mrr_lost``.
+    ``mrr_at_start``, ``mrr_lost``. A customer active at a window's start is lost in it when
+    none of their subscriptions is active at its end; MRR is counted per subscription.
     """
     sp = spans(subscriptions, as_of=as_of, lost_at=lost_at)
     w = windows(sp.started_at.min(), as_of=as_of, months=months)
-    x = sp.cross_join(w)
-    x = x.mutate(s=_active(x, x.start), e=_active(x, x.end))
-    x = x.mutate(gone=x.s & ~x.e)
-    # flags as 0/1 with ifelse: PostgreSQL cannot cast boolean to bigint
-    per_customer = x.group_by(["start", "end", "customer_id"]).aggregate(
-        s=ibis.ifelse(x.s, 1, 0).max(), e=ibis.ifelse(x.e, 1, 0).max())
-    pc = per_customer
-    customers = pc.group_by(["start", "end"]).aggregate(
-        customers_at_start=pc.s.sum(),
-        lost=ibis.ifelse((pc.s == 1) & (pc.e == 0), 1, 0).sum())
-    money = x.group_by(["start", "end"]).aggregate(
-        mrr_at_start=ibis.ifelse(x.s, x.mrr, 0.0).sum(),
-        mrr_lost=ibis.ifelse(x.gone, x.mrr, 0.0).sum())
-    out = w.left_join(customers, ["start", "end"]).drop("start_right", "end_right")
-    out = out.left_join(money, ["start", "end"]).drop("start_right", "end_right")
-    return out.select("start", "end",
-                      customers_at_start=out.customers_at_start.fill_null(0),
-                      lost=out.lost.fill_null(0),
-                      mrr_at_start=out.mrr_at_start.fill_null(0.0),
-                      mrr_lost=out.mrr_lost.fill_null(0.0))
+    x = _boundaries(sp, w, months)
+    # views: the three tables share their ancestors, and a join needs distinct relations
+    people = _at_boundaries(_islands(x), ibis.literal(1), "customers_at_start", "lost").view()
+    money = _at_boundaries(x, x.mrr, "mrr_at_start", "mrr_lost").view()
+    base = w.aggregate(base=period_index(w.start.min(), "month"))
+    wk = w.cross_join(base)
+    wk = wk.select("start", "end", k=(period_index(wk.start, "month") - wk.base) // months).view()
+    out = wk.left_join(people, wk.k == people.k).select(
+        wk.start, wk.end, wk.k, people.customers_at_start, people.lost)
+    out = out.left_join(money, out.k == money.k).select(
+        out.start, out.end, out.k, out.customers_at_start, out.lost, money.mrr_at_start,
+        money.mrr_lost)
+    # the columns hold changes at each boundary: levels are their running sums
+    running = ibis.window(order_by=out.k, preceding=None, following=0)
+    return out.select(
+        "start", "end",
+        customers_at_start=out.customers_at_start.fill_null(0).sum().over(running).cast("int64"),
+        lost=out.lost.fill_null(0).cast("int64"),
+        mrr_at_start=out.mrr_at_start.fill_null(0.0).sum().over(running).cast("float64"),
+        mrr_lost=out.mrr_lost.fill_null(0.0).cast("float64"))
 
 
 def subscription_churn(subscriptions: ir.Table, *, as_of: AsOf,

@@ -32,7 +32,8 @@ BASE: dict[str, Any] = {"as_of": AS_OF, "period": None, "variant": None, "share"
 # options beyond the defaults, for metrics that have them (skipped when not registered)
 EXTRA = [("cohort_retention", {"variant": "on_or_after"}), ("community", {"period": "day"}),
          ("referral_share", {"period": "week"}), ("nps", {"by": "acquisition_channel"}),
-         ("revenue_concentration", {"share": 0.1})]
+         ("revenue_concentration", {"share": 0.1}), ("churn", {"variant": "period_end"}),
+         ("six_month_churn", {"variant": "cancellation"})]
 CASES = [(name, {}) for name in sorted(METRICS)] + [(n, o) for n, o in EXTRA if n in METRICS]
 IDS = [name + "".join(f"-{k}={v}" for k, v in o.items()) for name, o in CASES]
 

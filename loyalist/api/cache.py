@@ -4,9 +4,10 @@ Pages and API calls ask for the same results (segments as of a date, headline nu
 scores, the CLV page's charts) again and again; computing them scans every order (seconds on
 10M orders). The first request computes and keeps the result; later ones read it. The key holds
 the workspace's state -- modification time and size of the DuckDB file and of its write-ahead
-log -- so any import, fit or other write invalidates it; the cache keeps the last
-``MAX_ENTRIES`` results. Call :func:`remember` while the workspace is open (read-only, so no
-other process can write in between): the state then matches the data the result is built from.
+log -- so any import, fit or other write invalidates it, and results of an earlier state are
+dropped when a new one is seen; the cache keeps the last ``MAX_ENTRIES`` results. Call
+:func:`remember` while the workspace is open (read-only, so no other process can write in
+between): the state then matches the data the result is built from.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from typing import Any, TypeVar
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from loyalist.clv.stored import customer_prediction, stored_predictions
 from loyalist.segments.customer360 import customer_360
@@ -33,6 +36,8 @@ T = TypeVar("T")
 _LOCK = threading.Lock()
 _CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 MAX_ENTRIES = 24
+#: a customer with more orders is read with one scan rather than fetched row by row
+MAX_FETCHED_ORDERS = 64
 
 
 def _stat(path: Path) -> tuple[int, int] | None:
@@ -52,8 +57,11 @@ def state(workspace: Workspace) -> tuple[Hashable, ...]:
 
 def remember(workspace: Workspace, key: tuple[Hashable, ...], build: Callable[[], T]) -> T:
     """The result of ``build()``, computed once per workspace state and ``key``."""
-    full = (state(workspace), *key)
+    now = state(workspace)
+    full = (now, *key)
     with _LOCK:
+        for old in [k for k in _CACHE if k[0][0] == now[0] and k[0] != now]:
+            del _CACHE[old]  # the workspace changed: nothing of before is asked for again
         hit = _CACHE.get(full, _CACHE)
         if hit is not _CACHE:
             _CACHE.move_to_end(full)
@@ -101,7 +109,33 @@ def customer_view(workspace: Workspace, backend: Any, t: dict[str, ir.Table], cu
 
     return customer_360(
         backend, t, customer_id, as_of=day, segment_map=seg_map, everyone=everyone,
-        segments=lambda d: segments_arrow(workspace, backend, t, d, seg_map))
+        segments=lambda d: segments_arrow(workspace, backend, t, d, seg_map),
+        orders_of=lambda cid: customer_orders(workspace, backend, cid))
+
+
+def customer_orders(workspace: Workspace, backend: Any, customer_id: str) -> pd.DataFrame | None:
+    """All of one customer's orders (``order_id``, ``ordered_at``, ``amount``) without a scan.
+
+    Finding one customer's orders among millions means a scan of the whole table (orders are
+    stored in arrival order; an index would slow every import). Instead the DuckDB row ids of
+    each customer's orders are collected once per workspace state -- a row id is stable while
+    the file does not change, which the state in the key guarantees -- and the rows are then
+    fetched by id, which DuckDB does without a scan. ``None`` (let the engine scan) when there
+    is no orders table or the customer has more than ``MAX_FETCHED_ORDERS`` orders.
+    """
+    if "orders" not in backend.list_tables():
+        return None
+    where = remember(workspace, ("order_rows",), lambda: backend.con.execute(
+        "SELECT customer_id, list(rowid) AS row_ids FROM orders "
+        "WHERE customer_id IS NOT NULL GROUP BY customer_id").to_arrow_table())
+    at = pc.index(where["customer_id"], customer_id).as_py()
+    ids: list[int] = where["row_ids"][at].as_py() if at >= 0 else []
+    if len(ids) > MAX_FETCHED_ORDERS:
+        return None
+    one = "SELECT order_id, ordered_at, amount FROM orders WHERE rowid = ?"
+    sql = " UNION ALL ".join([one] * len(ids)) if ids else one.replace("rowid = ?", "false")
+    frame: pd.DataFrame = backend.con.execute(sql, ids).df()
+    return frame
 
 
 def clv_prediction(workspace: Workspace, backend: Any, customer_id: str) -> dict[str, Any] | None:

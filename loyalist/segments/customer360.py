@@ -35,6 +35,7 @@ def customer_360(
     history_months: int = 6,
     segments: Callable[[dt.date], Everyone] | None = None,
     everyone: Callable[[str, Callable[[], ir.Table]], Everyone] | None = None,
+    orders_of: Callable[[str], pd.DataFrame | None] | None = None,
 ) -> dict[str, Any]:
     """Everything known about ``customer_id`` as of a date, as plain Python values.
 
@@ -48,7 +49,9 @@ def customer_360(
     ``everyone(name, build)``, when given, may return a stored result of ``build()`` (the value
     and signal tables scale by the best customer, so they too are computed for everyone; the
     customers table holds customers derived from all orders). Either may hand back an Arrow
-    table, which is searched in memory instead of in the engine.
+    table, which is searched in memory instead of in the engine. ``orders_of(customer_id)``,
+    when given, may return all of the customer's orders (``order_id``, ``ordered_at``,
+    ``amount``) found without a scan of every order, or ``None`` to let the engine look.
     """
     store: Callable[[str, Callable[[], ir.Table]], Everyone] = everyone or (
         lambda _name, build: build())
@@ -61,7 +64,7 @@ def customer_360(
         "customer_id": cid,
         "as_of": as_date(as_of).isoformat(),
         "profile": profile,
-        "money": _money(backend, tables, cid, end),
+        "money": _money(backend, tables, cid, as_of, orders_of),
         "usage": _usage(backend, tables, cid, as_of),
         "satisfaction": _satisfaction(backend, tables, cid, end),
         "segments": _segment_history(backend, tables, cid, as_of, history_months, segments or (
@@ -85,21 +88,36 @@ def _one(backend: Any, table: Everyone, cid: str,
         at = pc.index(table["customer_id"], cid).as_py()
         if at < 0:
             return None
-        row = table.slice(at, 1)
-        return records((row.select(list(columns)) if columns else row).to_pandas())[0]
+        row = table.slice(at, 1).select(list(columns or table.column_names)).to_pylist()[0]
+        return {k: _as_executed(v) for k, v in row.items()}
     if columns:
         table = table.select(*columns)
     rows = _records(backend, table.filter(table.customer_id == cid).limit(1))
     return rows[0] if rows else None
 
 
-def _money(backend: Any, tables: dict[str, ir.Table], cid: str,
-           end: ir.TimestampValue) -> dict[str, Any]:
+def _as_executed(value: Any) -> Any:
+    """A value of an Arrow row as :func:`records` gives it for an executed expression."""
+    if isinstance(value, dt.datetime):
+        return pd.Timestamp(value)
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def _money(backend: Any, tables: dict[str, ir.Table], cid: str, as_of: dt.date | str,
+           orders_of: Callable[[str], pd.DataFrame | None] | None) -> dict[str, Any]:
     # one pass over the orders: the customer's orders are few, so the totals and the most
     # recent ones are taken from them in memory rather than by a scan of all orders each
-    o = tables["orders"].filter(tables["orders"].customer_id == cid,
-                                tables["orders"].ordered_at < end)
-    mine = backend.execute(o.select("order_id", "ordered_at", "amount"))
+    end = end_of_day(as_of)
+    mine = orders_of(cid) if orders_of is not None else None
+    if mine is None:
+        o = tables["orders"].filter(tables["orders"].customer_id == cid,
+                                    tables["orders"].ordered_at < end)
+        mine = backend.execute(o.select("order_id", "ordered_at", "amount"))
+    else:
+        day = as_date(as_of) + dt.timedelta(days=1)
+        mine = mine[mine["ordered_at"] < dt.datetime(day.year, day.month, day.day)]
     r = tables["refunds"].filter(tables["refunds"].customer_id == cid,
                                  tables["refunds"].refunded_at < end)
     summary = _order_totals(mine)
@@ -135,10 +153,14 @@ def _usage(backend: Any, tables: dict[str, ir.Table], cid: str,
 def _satisfaction(backend: Any, tables: dict[str, ir.Table], cid: str,
                   end: ir.TimestampValue) -> dict[str, Any]:
     s = tables["survey_responses"]
-    s = s.filter(s.customer_id == cid, s.answered_at < end, s.score.notnull())
-    nps = s.filter(s.question == "nps").order_by([ibis.desc("answered_at"), "response_id"])
-    last = _records(backend, nps.select("score", "answered_at").limit(1))
-    csat = s.filter(s.question == "csat")
+    s = s.filter(s.customer_id == cid, s.answered_at < end, s.score.notnull(),
+                 s.question.isin(["nps", "csat"]))
+    mine = backend.execute(s.select("question", "score", "answered_at", "response_id"))
+    nps = mine[mine["question"] == "nps"].sort_values(
+        ["answered_at", "response_id"], ascending=[False, True], na_position="last",
+        kind="stable")
+    last = records(nps[["score", "answered_at"]].head(1).reset_index(drop=True))
+    csat = mine.loc[mine["question"] == "csat", "score"].astype("float64")
     t = tables["tickets"].filter(tables["tickets"].customer_id == cid,
                                  tables["tickets"].opened_at < end)
     tickets = _records(backend, t.aggregate(
@@ -148,8 +170,7 @@ def _satisfaction(backend: Any, tables: dict[str, ir.Table], cid: str,
     return {
         "last_nps": last[0]["score"] if last else None,
         "last_nps_at": last[0]["answered_at"] if last else None,
-        "csat_mean": _records(backend, csat.aggregate(
-            m=csat.score.cast("float64").mean()))[0]["m"],
+        "csat_mean": float(csat.mean()) if len(csat) else None,
         **tickets,
     }
 

@@ -41,6 +41,35 @@ def test_remember_builds_once_per_workspace_state(workspace):
     assert cache.remember(workspace, ("k",), build) == 3
 
 
+def test_results_of_an_earlier_state_are_dropped(workspace):
+    with workspace.connect() as con:
+        ensure_tables(con)
+    cache.clear()
+    cache.remember(workspace, ("a",), lambda: 1)
+    cache.remember(workspace, ("b",), lambda: 2)
+    with workspace.connect() as con:
+        con.execute("INSERT INTO orders (order_id, customer_id, ordered_at, amount) "
+                    "VALUES ('o1', 'c1', TIMESTAMP '2024-01-01', 5)")
+    cache.remember(workspace, ("a",), lambda: 3)
+    assert [key[1:] for key in cache._CACHE] == [("a",)]
+
+
+def test_a_customers_orders_fetched_by_row_id_are_those_a_scan_finds(rfm_workspace,
+                                                                   monkeypatch):
+    with rfm_workspace.ibis() as backend:
+        orders = backend.table("orders")
+        for cid in ("a", "c", "nobody"):
+            scan = backend.execute(orders.filter(orders.customer_id == cid)
+                                   .select("order_id", "ordered_at", "amount"))
+            found = cache.customer_orders(rfm_workspace, backend, cid)
+            assert found is not None
+            assert found.sort_values("order_id").to_dict("records") == (
+                scan.sort_values("order_id").to_dict("records"))
+            assert list(found.columns) == ["order_id", "ordered_at", "amount"]
+        monkeypatch.setattr(cache, "MAX_FETCHED_ORDERS", 1)  # many orders: scan instead
+        assert cache.customer_orders(rfm_workspace, backend, "c") is None
+
+
 def test_a_write_still_in_the_write_ahead_log_changes_the_state(workspace):
     with workspace.connect() as con:
         ensure_tables(con)

@@ -22,7 +22,13 @@ import ibis.expr.types as ir
 
 from loyalist.data.derived import order_days
 from loyalist.errors import InputError
-from loyalist.metrics.churn_subscriptions import window_churn, windows
+from loyalist.metrics.churn_subscriptions import (
+    boundary_changes,
+    window_bounds,
+    window_churn,
+    window_levels,
+    windows,
+)
 from loyalist.metrics.periods import (
     AsOf,
     check_choice,
@@ -122,16 +128,29 @@ def _spells(orders: ir.Table, inactive_days: int) -> ir.Table:
 
 def _inactivity_windows(orders: ir.Table, *, as_of: AsOf, inactive_days: int,
                         months: int) -> ir.Table:
+    """Customers at the start of each window (their spell covers its first day) and lost in it.
+
+    A spell ``(since, lost_on]`` covers the first day ``S`` of a window when
+    ``since < S <= lost_on``: by month arithmetic, window starts ``lo .. hi``; spells of a
+    customer do not overlap, so counting spells counts customers. The spell is lost in window
+    ``hi`` when ``lost_on`` comes before that window's end.
+    """
     sp = _spells(orders, inactive_days)
     w = windows(sp.since.min().cast("timestamp"), as_of=as_of, months=months)
     w = w.select(start=w.start.date(), end=w.end.date())
-    x = sp.cross_join(w)
-    x = x.filter((x.since < x.start) & (x.lost_on >= x.start))
-    per = x.group_by("start").aggregate(customers_at_start=x.count(),
-                                        lost=ibis.ifelse(x.lost_on < x.end, 1, 0).sum())
-    out = w.left_join(per, "start").drop("start_right")
-    return out.select("start", "end", customers_at_start=out.customers_at_start.fill_null(0),
-                      lost=out.lost.fill_null(0))
+    bounds = window_bounds(w).mutate(last_end=w.end.max().as_scalar())
+    x = sp.cross_join(bounds)  # one row of bounds
+    lo = (ibis.greatest(period_index(x.since, "month") + 1 - x.base, 0) + months - 1) // months
+    last = period_index(x.lost_on, "month") - x.base  # month number of lost_on from the base
+    hi = ibis.ifelse(last < 0, -1, ibis.least(x.n - 1, last // months))
+    x = x.select("n", lo=lo.cast("int64"), hi=hi.cast("int64"),
+                 gone=(last >= 0) & ((last // months < x.n - 1)
+                                     | ((last // months == x.n - 1) & (x.lost_on < x.last_end))))
+    x = x.filter(x.lo <= x.hi)
+    counts = boundary_changes(x, ibis.literal(1), "customers_at_start", "lost", gone=x.gone)
+    out = window_levels(w, months, [counts], ["customers_at_start"])
+    return out.select("start", "end", customers_at_start=out.customers_at_start.cast("int64"),
+                      lost=out.lost.cast("int64"))
 
 
 def six_month_churn(table: ir.Table, *, as_of: AsOf, lost_at: SixMonthRule = "inactivity",

@@ -101,8 +101,7 @@ def _boundaries(sp: ir.Table, w: ir.Table, months: int) -> ir.Table:
     ``stop``) is active at every boundary from its first one, ``n`` included. Integer month
     arithmetic, so no span is joined to the windows.
     """
-    bounds = w.aggregate(base=period_index(w.start.min(), "month"), n=w.count())
-    x = sp.cross_join(bounds)  # one row of bounds
+    x = sp.cross_join(window_bounds(w))  # one row of bounds
     lo = (ibis.greatest(_ceil_month(x.started_at) - x.base, 0) + months - 1) // months
     last = _ceil_month(x.stop) - 1 - x.base  # last month start before stop
     hi = ibis.ifelse(x.stop.isnull(), x.n,
@@ -129,20 +128,50 @@ def _islands(x: ir.Table) -> ir.Table:
                                                           n=y.n.max())
 
 
-def _at_boundaries(x: ir.Table, value: ir.NumericValue, name: str, lost: str) -> ir.Table:
-    """``(k, name, lost)``: the change at boundary ``k`` of the sum of ``value`` over active
-    ranges (+value at ``lo``, -value after ``hi``; a running sum over ``k`` gives the level) and
-    the sum over ranges whose last boundary is ``k`` (lost before the next one).
-    """  # noqa: D205
+def boundary_changes(x: ir.Table, value: ir.NumericValue, name: str, lost: str,
+                     gone: ir.BooleanValue | None = None) -> ir.Table:
+    """``(k, name, lost)`` from ranges ``[lo, hi]`` of window boundaries ``k``.
+
+    ``name`` is the change at boundary ``k`` of the sum of ``value`` over the ranges active at
+    it (+value at ``lo``, -value after ``hi``; :func:`window_levels` sums them up); ``lost`` is
+    the sum over the ranges whose last boundary is ``k`` and that are lost before the next one:
+    where ``gone`` holds (default: ``hi < n``, i.e. not still active at the end).
+    """
     kind = "float64" if value.type().is_floating() else "int64"
-    x = x.mutate(v=value.cast(kind))
+    x = x.mutate(v=value.cast(kind), gone_=x.hi < x.n if gone is None else gone)
     zero = ibis.literal(0).cast(kind)
     starts = x.group_by(k=x.lo).aggregate(d=x.v.sum().cast(kind), g=zero)
     ends = x.group_by(k=x.hi + 1).aggregate(d=(-x.v.sum()).cast(kind), g=zero)
-    gone = x.filter(x.hi < x.n)
+    gone = x.filter(x.gone_)
     gone = gone.group_by(k=gone.hi).aggregate(d=zero, g=gone.v.sum().cast(kind))
     every = starts.union(ends).union(gone)
     return every.group_by("k").aggregate(**{name: every.d.sum(), lost: every.g.sum()})
+
+
+def window_bounds(w: ir.Table) -> ir.Table:
+    """One row: ``base`` (month number of the first window's start) and ``n`` (windows)."""
+    return w.aggregate(base=period_index(w.start.min(), "month"), n=w.count())
+
+
+def window_levels(w: ir.Table, months: int, changes: list[ir.Table],
+                  levels: list[str]) -> ir.Table:
+    """The windows ``w`` with the columns of every :func:`boundary_changes` table, the
+    ``levels`` among them summed up over the windows (running sums in time order).
+    """  # noqa: D205
+    base = w.aggregate(base=period_index(w.start.min(), "month"))
+    wk = w.cross_join(base)
+    out = wk.select("start", "end",
+                    k=(period_index(wk.start, "month") - wk.base) // months).view()
+    for table in changes:
+        # views: the tables share their ancestors, and a join needs distinct relations
+        part = table.view()
+        cols = [c for c in part.columns if c != "k"]
+        out = out.left_join(part, out.k == part.k).select(
+            *[out[c] for c in out.columns], *[part[c] for c in cols]).view()
+    running = ibis.window(order_by=out.k, preceding=None, following=0)
+    filled = {c: out[c].fill_null(0) for c in out.columns if c not in ("start", "end", "k")}
+    return out.select("start", "end", **{
+        c: (v.sum().over(running) if c in levels else v) for c, v in filled.items()})
 
 
 def window_churn(subscriptions: ir.Table, *, as_of: AsOf, lost_at: LostAt = "cancellation",
@@ -157,25 +186,14 @@ def window_churn(subscriptions: ir.Table, *, as_of: AsOf, lost_at: LostAt = "can
     sp = spans(subscriptions, as_of=as_of, lost_at=lost_at)
     w = windows(sp.started_at.min(), as_of=as_of, months=months)
     x = _boundaries(sp, w, months)
-    # views: the three tables share their ancestors, and a join needs distinct relations
-    people = _at_boundaries(_islands(x), ibis.literal(1), "customers_at_start", "lost").view()
-    money = _at_boundaries(x, x.mrr, "mrr_at_start", "mrr_lost").view()
-    base = w.aggregate(base=period_index(w.start.min(), "month"))
-    wk = w.cross_join(base)
-    wk = wk.select("start", "end", k=(period_index(wk.start, "month") - wk.base) // months).view()
-    out = wk.left_join(people, wk.k == people.k).select(
-        wk.start, wk.end, wk.k, people.customers_at_start, people.lost)
-    out = out.left_join(money, out.k == money.k).select(
-        out.start, out.end, out.k, out.customers_at_start, out.lost, money.mrr_at_start,
-        money.mrr_lost)
-    # the columns hold changes at each boundary: levels are their running sums
-    running = ibis.window(order_by=out.k, preceding=None, following=0)
-    return out.select(
-        "start", "end",
-        customers_at_start=out.customers_at_start.fill_null(0).sum().over(running).cast("int64"),
-        lost=out.lost.fill_null(0).cast("int64"),
-        mrr_at_start=out.mrr_at_start.fill_null(0.0).sum().over(running).cast("float64"),
-        mrr_lost=out.mrr_lost.fill_null(0.0).cast("float64"))
+    people = boundary_changes(_islands(x), ibis.literal(1), "customers_at_start", "lost")
+    money = boundary_changes(x, x.mrr, "mrr_at_start", "mrr_lost")
+    out = window_levels(w, months, [people, money], ["customers_at_start", "mrr_at_start"])
+    return out.select("start", "end",
+                      customers_at_start=out.customers_at_start.cast("int64"),
+                      lost=out.lost.cast("int64"),
+                      mrr_at_start=out.mrr_at_start.cast("float64"),
+                      mrr_lost=out.mrr_lost.cast("float64"))
 
 
 def subscription_churn(subscriptions: ir.Table, *, as_of: AsOf,

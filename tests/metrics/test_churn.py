@@ -99,3 +99,41 @@ def test_cdnow_90_days_matches_pandas(shared_data):
     assert got.customers_at_start.tolist() == expected.customers_at_start.tolist()
     assert got.lost.tolist() == expected.lost.tolist()
     assert np.allclose(got.churn_rate, expected.lost / expected.customers_at_start)
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("months", [1, 6])
+def test_inactivity_windows_equal_the_definition_on_random_orders(seed, months):
+    """Random order days (some on month starts): who is at each window's first day and lost
+    before its end, checked spell by spell against the month arithmetic of the windows."""
+    import numpy as np
+
+    from loyalist.metrics.churn import _inactivity_windows, _spells
+    from loyalist.metrics.churn_subscriptions import windows
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    days = pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 1000, n), unit="D")
+    on_month = rng.random(n) < 0.2
+    days = days.where(~on_month, days.to_period("M").to_timestamp())
+    frame = pd.DataFrame({"order_id": [str(i) for i in range(n)],
+                          "customer_id": [f"c{i}" for i in rng.integers(0, 40, n)],
+                          "ordered_at": days, "amount": 1.0})
+    orders = ibis.memtable(frame)
+    con = ibis.duckdb.connect()
+    as_of = dt.date(2024, 9, 20)
+    got = con.execute(_inactivity_windows(orders, as_of=as_of, inactive_days=60, months=months))
+    sp = _spells(orders, 60)
+    spells = con.execute(sp)
+    w = windows(sp.since.min().cast("timestamp"), as_of=as_of, months=months)
+    wins = con.execute(w.select(start=w.start.date(), end=w.end.date()))
+    expected = []
+    for win in wins.itertuples():
+        start, end = pd.Timestamp(win.start), pd.Timestamp(win.end)
+        since, lost_on = pd.to_datetime(spells.since), pd.to_datetime(spells.lost_on)
+        at = spells[(since < start) & (lost_on >= start)]
+        expected.append((start, at.customer_id.nunique(),
+                         int((pd.to_datetime(at.lost_on) < end).sum())))
+    got = sorted((pd.Timestamp(r.start), r.customers_at_start, r.lost)
+                 for r in got.itertuples())
+    assert len(got) > 0 and got == sorted(expected)

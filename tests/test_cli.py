@@ -70,3 +70,22 @@ def test_demo_cdnow_writes_report(tmp_path):
     assert (tmp_path / "demo" / "report.html").exists()
     again = run("demo", "--dataset", "cdnow", "--into", tmp_path / "demo", ws=tmp_path)
     assert again.exit_code == 0 and "69,659 loaded" in again.stdout
+
+
+def test_refresh_rebuilds_the_stored_tables(tmp_path, write):
+    import duckdb
+
+    ws = tmp_path / "ws"
+    assert run("import", "orders", write("o.csv", GOOD), ws=ws).exit_code == 0
+    with duckdb.connect(str(ws / "analytics.duckdb")) as con:  # a write outside import
+        con.execute("INSERT INTO orders (order_id, customer_id, ordered_at, amount) "
+                    "VALUES ('o9', 'c1', TIMESTAMP '2024-02-01', 1.0)")
+    result = run("refresh", ws=ws)
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(ws / "analytics.duckdb"), read_only=True) as con:
+        rows = con.execute("SELECT source, \"rows\" FROM _derived WHERE source = 'orders'"
+                           ).fetchall()
+        days = con.execute("SELECT count(*) FROM _order_days").fetchone()
+    assert rows == [("orders", 2)] and days == (2,)
+    missing = run("refresh", ws=tmp_path / "nowhere")
+    assert missing.exit_code != 0 and "no loyalist workspace" in missing.output

@@ -15,10 +15,11 @@ from loyalist.cli.common import check_choice, progress_steps, settings_of
 from loyalist.cli.output import app, out, print_rows, print_summary
 from loyalist.config import Settings
 from loyalist.data import datasets, schema
+from loyalist.data.derived import refresh_workspace
 from loyalist.data.docs import render_text
 from loyalist.data.importer import import_file, rejects
 from loyalist.demo import run_demo
-from loyalist.errors import InputError
+from loyalist.errors import InputError, NotFoundError
 from loyalist.report import build_report
 from loyalist.store.workspace import Workspace
 
@@ -91,6 +92,21 @@ def rejects_cmd(
     check_choice("--format", fmt, ("table", "csv", "json"))
     rows = rejects(Workspace(settings_of(ctx).workspace), table)
     print_rows(rows, fmt, title=f"{len(rows)} rejected cell(s)", limit=limit)
+
+
+@app.command("refresh")
+def refresh_cmd(ctx: typer.Context) -> None:
+    """Rebuild the stored per-customer tables (after writing orders or events outside import).
+
+    ``loyalist import`` does this itself; a workspace written by an older loyalist, or by SQL
+    of your own, gets them here (until then metrics compute them on the fly).
+    """
+    workspace = Workspace(settings_of(ctx).workspace)
+    if not workspace.exists:
+        raise NotFoundError(f"no loyalist workspace at {workspace.path} (run `loyalist import` "
+                            "or `loyalist demo`)", file=str(workspace.path))
+    refresh_workspace(workspace)
+    out.print(f"stored per-customer tables rebuilt in {workspace.path}")
 
 
 @app.command()

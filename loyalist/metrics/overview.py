@@ -32,13 +32,6 @@ def repeat_purchase_rate(orders: ir.Table) -> ir.FloatingScalar:
     return ibis.ifelse(repeat, 1, 0).cast("float64").mean()
 
 
-def _distinct_count(column: ir.Column) -> ir.IntegerScalar:
-    """Distinct non-empty values of a column, as distinct rows counted (cheaper than nunique)."""
-    t = column.as_table()
-    t = t.filter(t[0].notnull()).distinct()
-    return t.count()
-
-
 def headline(orders: ir.Table, customers: ir.Table) -> ir.Table:
     """One row: ``customers``, ``orders``, ``guest_orders``, ``revenue``, ``repeat_purchase_rate``,
     ``first_order`` and ``last_order``.
@@ -54,7 +47,7 @@ def headline(orders: ir.Table, customers: ir.Table) -> ir.Table:
         last_order=orders.ordered_at.max(),
     )
     out = out.mutate(orders=orders.count().as_scalar(),
-                     customers=_distinct_count(customers.customer_id).as_scalar(),
+                     customers=customers.count().as_scalar(),
                      repeat_purchase_rate=repeat_purchase_rate(orders).as_scalar())
     return out.select("orders", "guest_orders", "revenue", "first_order", "last_order",
                       "customers", "repeat_purchase_rate")

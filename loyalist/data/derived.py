@@ -38,6 +38,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 
@@ -196,32 +197,43 @@ def _remember(source: ir.Table, derived: dict[str, ir.Table]) -> None:
         _STORED.popitem(last=False)
 
 
-def _state(backend: Any, source: str) -> tuple[int, int]:
-    """``(rows, imports)`` of a source table: what its stored tables were built from."""
-    rows = int(backend.execute(backend.table(source).count()))
-    if "_imports" not in backend.list_tables():
-        return rows, 0
-    imports = backend.table("_imports")
-    return rows, int(backend.execute(imports.filter(imports.table_name == source).count()))
+def _states(con: duckdb.DuckDBPyConnection, sources: list[str],
+            with_imports: bool) -> dict[str, tuple[int, int]]:
+    """``(rows, imports)`` of each source table, in one query: what stored tables are built from.
+
+    Table names come from :data:`SOURCES`, never from input.
+    """
+    parts = []
+    for source in sources:
+        parts.append(f'(SELECT count(*) FROM "{source}")')
+        parts.append(f"(SELECT count(*) FROM _imports WHERE table_name = '{source}')"
+                     if with_imports else "0")
+    row = con.execute(f"SELECT {', '.join(parts)}").fetchone() or ()
+    return {source: (int(row[2 * i]), int(row[2 * i + 1])) for i, source in enumerate(sources)}
 
 
 def use_stored(backend: Any, tables: dict[str, ir.Table], present: set[str]) -> None:
     """Let the functions above read the stored tables for ``tables["orders"]`` and ``["events"]``.
 
-    Nothing happens for a source unless the backend holds its stored tables, fresh (see the
-    module docstring).
+    Nothing happens for a source unless the backend (a DuckDB workspace) holds its stored
+    tables, fresh (see the module docstring). Two small queries, whatever the table sizes.
     """
-    if MARKER not in present:
+    con = getattr(backend, "con", None)
+    if MARKER not in present or not isinstance(con, duckdb.DuckDBPyConnection):
         return
-    marker = {r["source"]: (r["rows"], r["imports"])
-              for r in backend.table(MARKER).to_pyarrow().to_pylist()}
-    for source in SOURCES:
-        names = [d for d, (src, _) in _BUILDS.items() if src == source]
-        if (source not in present or source not in tables
-                or not {_name(d) for d in names} <= present
-                or marker.get(source) != _state(backend, source)):
-            continue
-        _remember(tables[source], {d: backend.table(_name(d)) for d in names})
+    names = {source: [d for d, (src, _) in _BUILDS.items() if src == source]
+             for source in SOURCES}
+    sources = [source for source in SOURCES
+               if source in present and source in tables
+               and {_name(d) for d in names[source]} <= present]
+    if not sources:
+        return
+    marker = {r[0]: (r[1], r[2]) for r in con.execute(
+        f"SELECT source, rows, imports FROM {MARKER}").fetchall()}
+    state = _states(con, sources, "_imports" in present)
+    for source in sources:
+        if marker.get(source) == state[source]:
+            _remember(tables[source], {d: backend.table(_name(d)) for d in names[source]})
 
 
 def refresh(backend: Any, sources: tuple[str, ...] = SOURCES) -> None:
@@ -250,8 +262,8 @@ def refresh(backend: Any, sources: tuple[str, ...] = SOURCES) -> None:
                 else:
                     _store(backend, _name(derived), build(table))
             if source in present:
-                con.execute(f"INSERT INTO {MARKER} VALUES (?, ?, ?)",
-                            [source, *_state(backend, source)])
+                rows, imports = _states(con, [source], "_imports" in present)[source]
+                con.execute(f"INSERT INTO {MARKER} VALUES (?, ?, ?)", [source, rows, imports])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -123,11 +123,16 @@ def customer_orders(workspace: Workspace, backend: Any, customer_id: str) -> pd.
     fetched by id, which DuckDB does without a scan. ``None`` (let the engine scan) when there
     is no orders table or the customer has more than ``MAX_FETCHED_ORDERS`` orders.
     """
-    if "orders" not in backend.list_tables():
+    def collect() -> pa.Table | None:
+        if "orders" not in backend.list_tables():
+            return None
+        return backend.con.execute("SELECT customer_id, list(rowid) AS row_ids FROM orders "
+                                   "WHERE customer_id IS NOT NULL GROUP BY customer_id"
+                                   ).to_arrow_table()
+
+    where = remember(workspace, ("order_rows",), collect)
+    if where is None:
         return None
-    where = remember(workspace, ("order_rows",), lambda: backend.con.execute(
-        "SELECT customer_id, list(rowid) AS row_ids FROM orders "
-        "WHERE customer_id IS NOT NULL GROUP BY customer_id").to_arrow_table())
     at = pc.index(where["customer_id"], customer_id).as_py()
     ids: list[int] = where["row_ids"][at].as_py() if at >= 0 else []
     if len(ids) > MAX_FETCHED_ORDERS:
@@ -140,10 +145,13 @@ def customer_orders(workspace: Workspace, backend: Any, customer_id: str) -> pd.
 
 def clv_prediction(workspace: Workspace, backend: Any, customer_id: str) -> dict[str, Any] | None:
     """One customer's stored CLV prediction (``None`` if absent), from the cached predictions."""
-    stored = stored_predictions(backend)
-    if stored is None:
+    def fetch() -> pa.Table | None:
+        stored = stored_predictions(backend)
+        return None if stored is None else backend.to_pyarrow(stored)
+
+    fetched = remember(workspace, ("clv_predictions",), fetch)
+    if fetched is None:
         return None
-    fetched = cached_arrow(workspace, backend, ("clv_predictions",), lambda: stored)
     return customer_prediction(backend, customer_id, fetched=fetched)
 
 

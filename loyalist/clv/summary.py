@@ -28,7 +28,7 @@ from typing import Literal
 import ibis
 import ibis.expr.types as ir
 
-from loyalist.data.derived import order_days
+from loyalist.data.derived import stored_order_days
 from loyalist.errors import InputError
 
 Unit = Literal["D", "W"]
@@ -116,10 +116,10 @@ def rfm_summary(orders: ir.Table, *, observation_end: dt.date | dt.datetime | st
     """
     _check(unit, merge)
     end = _day(observation_end if calibration_end is None else calibration_end)
-    if ((customer_col, time_col, amount_col, merge) == ("customer_id", "ordered_at", "amount",
-                                                         "day")
-            and orders[time_col].type().is_timestamp()):
-        return _summary_from_days(order_days(orders), end, unit)
+    days = stored_order_days(orders) if (customer_col, time_col, amount_col, merge) == (
+        "customer_id", "ordered_at", "amount", "day") else None
+    if days is not None:  # a workspace's orders: merged by day already
+        return _summary_from_days(days, end, unit)
     p = _purchases(orders, end=end, unit=unit, merge=merge, customer_col=customer_col,
                    time_col=time_col, amount_col=amount_col)
     p = p.mutate(first=p.key.min().over(group_by=p.customer_id))
@@ -136,10 +136,10 @@ def rfm_summary(orders: ir.Table, *, observation_end: dt.date | dt.datetime | st
 
 
 def _summary_from_days(days: ir.Table, end: dt.date, unit: Unit) -> ir.Table:
-    """:func:`rfm_summary` of canonical orders from their per-customer order days.
+    """:func:`rfm_summary` of a workspace's orders from their stored order days.
 
     An order day is a purchase merged by day already (its ``revenue`` is the day's sum), so
-    no regrouping of the orders is needed, and a workspace's stored order days are read.
+    no regrouping of the orders is needed.
     """
     d = days.filter(days.day <= ibis.literal(end))
     repeat = d.day_no > 1

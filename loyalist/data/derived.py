@@ -129,6 +129,11 @@ def order_days(orders: ir.Table) -> ir.Table:
     return stored if stored is not None else build_order_days(orders)
 
 
+def stored_order_days(orders: ir.Table) -> ir.Table | None:
+    """The stored order days of ``orders``, or ``None`` when it has none (no fallback built)."""
+    return _stored(orders, "order_days")
+
+
 def customer_months(orders: ir.Table) -> ir.Table:
     """:func:`build_customer_months` of ``orders``, from the store when it holds it."""
     stored = _stored(orders, "customer_months")

@@ -132,3 +132,17 @@ def test_a_customer_subset_and_an_earlier_date_cut_the_stored_tables_exactly(sho
                 a, b = _frame(backend, read(cut)), _frame(backend, read(plain))
                 assert len(a) > 20
                 pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
+
+
+@pytest.mark.parametrize("unit", ["D", "W"])
+def test_the_clv_summary_from_stored_days_equals_the_direct_one(shop_workspace, unit):
+    from loyalist.clv.summary import rfm_summary
+
+    with shop_workspace.ibis() as backend:
+        orders = tables(backend)["orders"]
+        for end in ("2024-06-30", "2023-11-15"):
+            stored = _frame(backend, rfm_summary(orders, observation_end=end, unit=unit))
+            direct = _frame(backend, rfm_summary(orders.filter(ibis.literal(True)),
+                                                 observation_end=end, unit=unit))
+            assert len(stored) > 50
+            pd.testing.assert_frame_equal(stored, direct, check_exact=False, rtol=1e-12)

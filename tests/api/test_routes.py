@@ -172,3 +172,16 @@ def test_cached_segments_follow_imports(client, keys, write):
     customers = client.get("/api/v1/segments/rfm/customers?as_of=2024-04-30&page_size=100",
                            headers=h).json()
     assert "zed" in {c["customer_id"] for c in customers["items"]}
+
+
+@pytest.mark.parametrize(("url", "params"), [
+    ("/api/v1/customers", {"q": "a\x00b"}),
+    ("/api/v1/segments/rfm/customers", {"segment": "a\x00b"}),
+    ("/customers", {"segment": "a\x00b"}),
+    ("/api/v1/customers/a%00b", {}),
+])
+def test_a_nul_in_a_parameter_is_a_bad_request(client, keys, url, params):
+    """Found by the fuzz: a NUL in a filter value broke the SQL text into a 500."""
+    client.cookies.set("loyalist_key", keys["viewer"])
+    response = client.get(url, params=params, headers=auth(keys["viewer"]))
+    assert_error(response, 400, "InputError")

@@ -165,7 +165,7 @@ def main() -> None:
               f"(generated in {time.perf_counter() - t0:.1f} s)")
         t0 = time.perf_counter()
         refresh_workspace(Workspace(tmp))  # what `loyalist import` does after writing orders
-        print(f"stored order days and customer months (part of the orders import): "
+        print(f"stored per-customer tables (part of the orders and events imports): "
               f"{time.perf_counter() - t0:.1f} s")
         timings = run_registry(Workspace(tmp))
         print(f"{'metric (DuckDB, full result fetched)':<40}{'seconds':>9}")

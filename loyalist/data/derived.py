@@ -130,8 +130,17 @@ def order_days(orders: ir.Table) -> ir.Table:
 
 
 def stored_order_days(orders: ir.Table) -> ir.Table | None:
-    """The stored order days of ``orders``, or ``None`` when it has none (no fallback built)."""
+    """The stored order days of ``orders``, or ``None`` when it has none (no fallback built).
+
+    For metrics whose own one-pass expression over the orders is cheaper than building the
+    order days on the fly.
+    """
     return _stored(orders, "order_days")
+
+
+def stored_customer_months(orders: ir.Table) -> ir.Table | None:
+    """The stored customer months of ``orders``, or ``None`` (see :func:`stored_order_days`)."""
+    return _stored(orders, "customer_months")
 
 
 def customer_months(orders: ir.Table) -> ir.Table:

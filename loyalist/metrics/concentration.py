@@ -15,15 +15,20 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from loyalist.data.derived import order_days
+from loyalist.data.derived import stored_order_days
 from loyalist.errors import InputError
 
 
 def customer_revenue(orders: ir.Table, refunds: ir.Table | None = None) -> ir.Table:
     """Revenue per identified customer (net of refunds when given)."""
-    days = order_days(orders)
-    last = days.filter(days.next_day.isnull())  # one row per customer, with the running total
-    per = last.select("customer_id", revenue=last.revenue_to_date)
+    days = stored_order_days(orders)
+    if days is not None:  # a workspace: each customer's last order day has the running total
+        last = days.filter(days.next_day.isnull())
+        per = last.select("customer_id", revenue=last.revenue_to_date)
+    else:
+        known = orders.filter(orders.customer_id.notnull())
+        per = known.group_by("customer_id").aggregate(
+            revenue=known.amount.cast("float64").sum())
     if refunds is not None:
         r = refunds.filter(refunds.customer_id.notnull())
         back = r.group_by("customer_id").aggregate(refunded=r.amount.cast("float64").sum())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from loyalist.data.derived import order_days
+from loyalist.data.derived import stored_order_days
 from loyalist.metrics.activity import customer_periods
 from loyalist.metrics.periods import period_index, period_start
 
@@ -26,10 +26,14 @@ def repeat_purchase_rate(orders: ir.Table) -> ir.FloatingScalar:
     >>> ibis.duckdb.connect().execute(repeat_purchase_rate(t))
     0.5
     """
-    days = order_days(orders)
-    first = days.filter(days.day_no == 1)  # one row per customer
-    repeat = first.next_day.notnull() | (first.orders >= 2)
-    return ibis.ifelse(repeat, 1, 0).cast("float64").mean()
+    days = stored_order_days(orders)
+    if days is not None:  # a workspace: each customer's first order day
+        first = days.filter(days.day_no == 1)
+        repeat = first.next_day.notnull() | (first.orders >= 2)
+        return ibis.ifelse(repeat, 1, 0).cast("float64").mean()
+    known = orders.filter(orders.customer_id.notnull())
+    per = known.group_by("customer_id").aggregate(orders=known.count())
+    return ibis.ifelse(per.orders >= 2, 1, 0).cast("float64").mean()
 
 
 def headline(orders: ir.Table, customers: ir.Table) -> ir.Table:

@@ -36,6 +36,7 @@ from typing import Literal
 import ibis
 import ibis.expr.types as ir
 
+from loyalist.data.derived import stored_customer_months
 from loyalist.errors import InputError
 from loyalist.metrics.activity import customer_periods
 from loyalist.metrics.churn_subscriptions import loss_moment
@@ -55,9 +56,19 @@ Variant = Literal["on", "on_or_after"]
 def _activity(orders: ir.Table, period: str) -> ir.Table:
     """Distinct ``(customer_id, p, cohort_p)``: the periods identified customers ordered in,
     with the first of them.
+
+    Months of a workspace come from its stored customer months. Otherwise one pass over each
+    customer's orders in time order (ties fall in the same period, so they need no
+    tiebreaker): the first order of each period stands for it, no separate distinct.
     """  # noqa: D205
-    active = customer_periods(orders, period)
-    return active.select("customer_id", "p", cohort_p=active.first_p)
+    if period == "month" and stored_customer_months(orders) is not None:
+        active = customer_periods(orders, period)
+        return active.select("customer_id", "p", cohort_p=active.first_p)
+    known = orders.filter(orders.customer_id.notnull())
+    o = known.select("customer_id", "ordered_at", p=period_index(known.ordered_at, period))
+    w = ibis.window(group_by=o.customer_id, order_by=o.ordered_at)
+    o = o.mutate(prev=o.p.lag().over(w), cohort_p=o.p.first().over(w))
+    return o.filter(o.prev.isnull() | (o.prev != o.p)).select("customer_id", "p", "cohort_p")
 
 
 def _cohorts(active: ir.Table, customers: ir.Table | None, by: str | None) -> ir.Table:

@@ -69,7 +69,7 @@ def build(path: Path, orders: int, customers: int) -> None:
         print(f"reusing the workspace in {path}")
         return
     make_workspace(path, orders, customers)
-    t0 = time.perf_counter()  # what `loyalist import orders` does after writing the rows
+    t0 = time.perf_counter()  # what the first command after an import does
     refresh_workspace(Workspace(path))
     print(f"stored per-customer tables: {time.perf_counter() - t0:.1f} s")
     t0 = time.perf_counter()  # /clv and /api/v1/clv read the stored fit

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from loyalist.data.datasets import prepare
+from loyalist.data.derived import refresh_workspace
 from loyalist.data.importer import ImportResult, load
 from loyalist.report import build_report
 from loyalist.store.workspace import Workspace
@@ -34,4 +35,5 @@ def run_demo(
         results.append(load(part.table, part.rows, workspace=workspace, source=source,
                             line_column=part.line_column, extra_rejects=part.rejects))
     step("writing report")
+    refresh_workspace(workspace)  # the per-customer tables the report reads
     return results, build_report(workspace)

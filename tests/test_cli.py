@@ -77,6 +77,13 @@ def test_refresh_rebuilds_the_stored_tables(tmp_path, write):
 
     ws = tmp_path / "ws"
     assert run("import", "orders", write("o.csv", GOOD), ws=ws).exit_code == 0
+    with duckdb.connect(str(ws / "analytics.duckdb"), read_only=True) as con:
+        assert not con.execute("SELECT * FROM duckdb_tables() WHERE table_name = '_order_days'"
+                               ).fetchall()  # an import leaves them to the next reader
+    result = run("metrics", "repeat_purchase_rate", "--format", "json", ws=ws)
+    assert result.exit_code == 0 and "per-customer tables of orders" in result.output
+    with duckdb.connect(str(ws / "analytics.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM _order_days").fetchone() == (1,)
     with duckdb.connect(str(ws / "analytics.duckdb")) as con:  # a write outside import
         con.execute("INSERT INTO orders (order_id, customer_id, ordered_at, amount) "
                     "VALUES ('o9', 'c1', TIMESTAMP '2024-02-01', 1.0)")

@@ -9,13 +9,14 @@ from contextlib import contextmanager
 from pathlib import PurePosixPath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Query, Request, UploadFile
 from pydantic import BaseModel
 
 from loyalist.access.keys import ApiKey, KeyStore
 from loyalist.api.auth import requires
 from loyalist.api.cache import cached_segments, customer_view
 from loyalist.api.pages import PageParams, page_params, paginate
+from loyalist.data.derived import refresh_if_stale
 from loyalist.data.importer import import_file, rejects
 from loyalist.data.schema import table as table_spec
 from loyalist.data.views import tables
@@ -157,10 +158,14 @@ def value(request: Request, _key: Viewer, page: Page, as_of: AsOf = None) -> dic
 
 
 @router.post("/imports/{table}", status_code=201)
-def upload(request: Request, table: str, _key: Analyst,
+def upload(request: Request, table: str, _key: Analyst, after: BackgroundTasks,
            file: Annotated[UploadFile, File(description="CSV (.csv, .csv.gz) or Parquet")],
            strict: bool = False) -> dict[str, Any]:
-    """Import an uploaded file with the CLI's validation; bad rows are kept as rejects."""
+    """Import an uploaded file with the CLI's validation; bad rows are kept as rejects.
+
+    After the answer, the per-customer tables of ``orders`` and ``events`` are rebuilt when the
+    import changed them (pages compute them on the fly meanwhile).
+    """
     table_spec(table)  # unknown table -> 400 before the upload is stored
     base = PurePosixPath((file.filename or "upload.csv").replace("\\", "/")).name
     name = re.sub(r"[^A-Za-z0-9._-]", "_", base).lstrip(".") or "upload"
@@ -170,8 +175,9 @@ def upload(request: Request, table: str, _key: Analyst,
     with target.open("wb") as out:
         while chunk := file.file.read(1 << 20):
             out.write(chunk)
-    result = import_file(Workspace(request.app.state.settings.workspace), table, target,
-                         strict=strict)
+    workspace = Workspace(request.app.state.settings.workspace)
+    result = import_file(workspace, table, target, strict=strict)
+    after.add_task(refresh_if_stale, workspace)
     return result.to_dict()
 
 

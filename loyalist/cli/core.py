@@ -15,7 +15,7 @@ from loyalist.cli.common import check_choice, progress_steps, settings_of
 from loyalist.cli.output import app, out, print_rows, print_summary
 from loyalist.config import Settings
 from loyalist.data import datasets, schema
-from loyalist.data.derived import refresh_workspace
+from loyalist.data.derived import refresh_if_stale, refresh_workspace, stale_sources
 from loyalist.data.docs import render_text
 from loyalist.data.importer import import_file, rejects
 from loyalist.demo import run_demo
@@ -34,6 +34,21 @@ def _main(
     if workspace is not None:
         settings = dataclasses.replace(settings, workspace=workspace)
     ctx.obj = settings
+    if ctx.invoked_subcommand not in NO_DERIVE:
+        _derive(Workspace(settings.workspace))
+
+
+# commands that do not read the per-customer tables (import stays fast: the next reader builds)
+NO_DERIVE = {None, "import", "schema", "rejects", "version", "refresh", "keys", "demo"}
+
+
+def _derive(workspace: Workspace) -> None:
+    """Rebuild the stored per-customer tables when an import changed their source."""
+    stale = stale_sources(workspace)
+    if stale:
+        typer.echo(f"building the per-customer tables of {', '.join(stale)} (once after an "
+                   "import)...", err=True)
+        refresh_if_stale(workspace)
 
 
 @app.command()
@@ -96,10 +111,10 @@ def rejects_cmd(
 
 @app.command("refresh")
 def refresh_cmd(ctx: typer.Context) -> None:
-    """Rebuild the stored per-customer tables (after writing orders or events outside import).
+    """Rebuild the stored per-customer tables now (every command that reads does it when due).
 
-    ``loyalist import`` does this itself; a workspace written by an older loyalist, or by SQL
-    of your own, gets them here (until then metrics compute them on the fly).
+    Commands that read the workspace rebuild them when an import changed ``orders`` or
+    ``events``; this forces it, e.g. after SQL of your own changed rows in place.
     """
     workspace = Workspace(settings_of(ctx).workspace)
     if not workspace.exists:

@@ -23,12 +23,13 @@ they are done once and stored:
 Guest orders (no ``customer_id``) are left out of the order tables.
 
 All are Ibis expressions that run on every engine. A DuckDB workspace also stores them
-(:func:`refresh`, run by every import of ``orders`` or ``events``), and :func:`order_days`,
+(:func:`refresh`; :func:`refresh_if_stale` runs before every CLI command that reads the
+workspace, when the server starts and after the demo's imports, so an import itself stays
+fast), and :func:`order_days`,
 :func:`customer_months`, :func:`event_days` and :func:`sessions` hand out the stored table when
 the expression given is the workspace's own table and the store is fresh (same number of rows and
 of imports of the source table as when it was built); otherwise the expression is built on the
-fly, with the same result. Code that writes ``orders`` or ``events`` without ``loyalist import``
-must call :func:`refresh` afterwards.
+fly, with the same result, only slower.
 """
 
 from __future__ import annotations
@@ -301,3 +302,38 @@ def refresh_workspace(workspace: Workspace, sources: tuple[str, ...] = SOURCES) 
     """:func:`refresh` on a workspace's DuckDB file (after anything that wrote a source table)."""
     with workspace.connect() as con:
         refresh(ibis.duckdb.from_connection(con), sources)
+
+
+def stale_sources(workspace: Workspace) -> tuple[str, ...]:
+    """The source tables of a workspace whose stored tables are missing or out of date."""
+    if not workspace.exists:
+        return ()
+    with workspace.connect(read_only=True) as con:
+        present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        sources = [s for s in SOURCES if s in present]
+        if not sources:
+            return ()
+        marker: dict[str, tuple[int, int]] = {}
+        if MARKER in present:
+            marker = {r[0]: (r[1], r[2]) for r in con.execute(
+                f"SELECT source, rows, imports FROM {MARKER}").fetchall()}
+        state = _states(con, sources, "_imports" in present)
+        names = {s: {_name(d) for d, (src, _) in _BUILDS.items() if src == s} for s in sources}
+        return tuple(s for s in sources
+                     if marker.get(s) != state[s] or not names[s] <= present)
+
+
+def refresh_if_stale(workspace: Workspace) -> tuple[str, ...]:
+    """Rebuild the stored tables of the sources that changed since they were built.
+
+    Returns the sources rebuilt. Does nothing when everything is fresh, and nothing either when
+    another process holds the workspace open for writing (readers then compute on the fly).
+    """
+    stale = stale_sources(workspace)
+    if not stale:
+        return ()
+    try:
+        refresh_workspace(workspace, stale)
+    except duckdb.IOException:  # locked by a writer elsewhere: not now
+        return ()
+    return stale

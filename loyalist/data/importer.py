@@ -16,8 +16,6 @@ from typing import Any
 
 import duckdb
 
-from loyalist.data.derived import SOURCES as DERIVED_SOURCES
-from loyalist.data.derived import refresh_workspace
 from loyalist.data.schema import Table, table
 from loyalist.data.sources import Staged, collect_structural, stage_arrow, stage_file
 from loyalist.data.tables import ensure_tables
@@ -145,9 +143,6 @@ def _run(
             raise _strict_error(staging, staged, result)
         step("write")
         _write(workspace, staging, spec, staged, result)
-        if spec.name in DERIVED_SOURCES:  # the stored per-customer tables built from it
-            step("derive")
-            refresh_workspace(workspace, (spec.name,))
         return result
     finally:
         staging.close()

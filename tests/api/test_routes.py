@@ -114,6 +114,11 @@ def test_upload_rejects_are_listed_and_reupload_changes_nothing(client, keys):
     assert again["rows_loaded"] == first["rows_loaded"]
     rejected = client.get("/api/v1/rejects?table=orders", headers=h).json()
     assert rejected["total"] == 1 and rejected["items"][0]["line"] == 3
+    # after answering, the upload rebuilt the per-customer tables the new orders changed
+    from loyalist.data.derived import stale_sources
+    from loyalist.store.workspace import Workspace
+
+    assert "orders" not in stale_sources(Workspace(client.app.state.settings.workspace))
 
 
 def test_key_management(client, keys):

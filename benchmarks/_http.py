@@ -9,6 +9,8 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import statistics
+import threading
 import time
 from typing import Any
 
@@ -42,3 +44,19 @@ def post_json(conn: http.client.HTTPConnection, path: str, body: Any,
                  headers={"Content-Type": "application/json", **(headers or {})})
     response = conn.getresponse()
     return response.status, response.read()
+
+
+def run_clients(threads: list[threading.Thread]) -> float:
+    """Start the client threads together, wait for all of them; the seconds it took."""
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0
+
+
+def latency_ms(latencies: list[float]) -> str:
+    """``p50 …, p95 …, p99 …`` in milliseconds of latencies given in seconds."""
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    return f"p50 {q[49] * 1000:.1f}, p95 {q[94] * 1000:.1f}, p99 {q[98] * 1000:.1f}"

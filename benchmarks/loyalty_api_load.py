@@ -22,7 +22,6 @@ import contextlib
 import http.client
 import multiprocessing as mp
 import random
-import statistics
 import sys
 import tempfile
 import threading
@@ -36,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _http import free_port, post_json, wait_until_up  # noqa: E402
+from _http import free_port, latency_ms, post_json, run_clients, wait_until_up  # noqa: E402
 
 from loyalist.access.keys import KeyStore  # noqa: E402
 from loyalist.config import Settings  # noqa: E402
@@ -136,22 +135,15 @@ def run(label: str, url: str, args: argparse.Namespace) -> None:
         shares = [range(c, args.requests, args.clients) for c in range(args.clients)]
         threads = [threading.Thread(target=worker, args=(port, token, s, args.members, tally,
                                                          deadline)) for s in shares]
-        t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - t0
+        elapsed = run_clients(threads)
     finally:
         server.terminate()
         server.join()
-    q = statistics.quantiles(tally.latencies, n=100) if len(tally.latencies) > 1 else [0.0] * 99
     done = len(tally.latencies)
     print(f"[{label}] {done:,} requests in {elapsed:.2f} s with {args.clients} clients, "
           f"{args.members} members; status {dict(sorted(tally.statuses.items()))}")
     print(f"[{label}] throughput: {done / elapsed:,.0f} req/s (goal >= 500)")
-    print(f"[{label}] latency ms: p50 {q[49] * 1000:.1f}, p95 {q[94] * 1000:.1f}, "
-          f"p99 {q[98] * 1000:.1f} (goal p99 <= 50)")
+    print(f"[{label}] latency ms: {latency_ms(tally.latencies)} (goal p99 <= 50)")
     print(f"[{label}] consistency (balance == sum of entries == accepted writes, >= 0, "
           f"replays answered): {check(url, tally)}")
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import multiprocessing as mp
-import statistics
 import sys
 import tempfile
 import threading
@@ -25,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _http import free_port, post_json, wait_until_up  # noqa: E402
+from _http import free_port, latency_ms, post_json, run_clients, wait_until_up  # noqa: E402
 
 from loyalist.config import Settings  # noqa: E402
 from loyalist.store.operational import connect_operational, default_url  # noqa: E402
@@ -81,22 +80,16 @@ def main() -> None:
 
         chunks = [tokens[i::args.clients] for i in range(args.clients)]
         threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
-        t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - t0
+        elapsed = run_clients(threads)
     finally:
         server.terminate()
         server.join()
     with engine.connect() as conn:
         stored = conn.execute(sa.select(sa.func.count(sa.distinct(responses.c.nonce)))).scalar()
-    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
     print(f"responses accepted: {len(latencies):,}, refused: {len(failures)}, "
           f"in {elapsed:.2f} s with {args.clients} clients")
     print(f"throughput: {len(latencies) / elapsed:,.0f} responses/s")
-    print(f"latency ms: p50 {q[49] * 1000:.1f}, p95 {q[94] * 1000:.1f}, p99 {q[98] * 1000:.1f}")
+    print(f"latency ms: {latency_ms(latencies)}")
     print(f"consistency: {stored:,} answered links stored for {len(latencies):,} accepted "
           f"-> {'OK' if stored == len(latencies) and not failures else 'MISMATCH'}")
 

@@ -15,7 +15,7 @@ from loyalist.cli.common import check_choice, progress_steps, settings_of
 from loyalist.cli.output import app, out, print_rows, print_summary
 from loyalist.config import Settings
 from loyalist.data import datasets, schema
-from loyalist.data.derived import refresh_if_stale, refresh_workspace, stale_sources
+from loyalist.data.derived import refresh_if_stale, refresh_workspace
 from loyalist.data.docs import render_text
 from loyalist.data.importer import import_file, rejects
 from loyalist.demo import run_demo
@@ -44,11 +44,9 @@ NO_DERIVE = {None, "import", "schema", "rejects", "version", "refresh", "keys", 
 
 def _derive(workspace: Workspace) -> None:
     """Rebuild the stored per-customer tables when an import changed their source."""
-    stale = stale_sources(workspace)
-    if stale:
-        typer.echo(f"building the per-customer tables of {', '.join(stale)} (once after an "
-                   "import)...", err=True)
-        refresh_if_stale(workspace)
+    refresh_if_stale(workspace, announce=lambda stale: typer.echo(
+        f"building the per-customer tables of {', '.join(stale)} (once after an import)...",
+        err=True))
 
 
 @app.command()

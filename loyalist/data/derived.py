@@ -11,8 +11,8 @@ they are done once and stored:
   last ``ordered_at``), ``next_day`` (the customer's next order day, empty on the last),
   ``first_day`` (the customer's first order day), ``day_no`` (1 = first order day) and the
   running totals ``orders_to_date`` / ``revenue_to_date`` up to and including the day;
-- :func:`build_customer_months`: one row per customer and calendar month with an order: ``m``
-  (``year * 12 + month - 1``), ``orders``, ``revenue``, ``prev_m`` / ``next_m``, ``first_m``
+- :func:`build_customer_months`: one row per customer and calendar month with an order: ``p``
+  (``year * 12 + month - 1``), ``orders``, ``revenue``, ``prev_p`` / ``next_p``, ``first_p``
   (the cohort month) and ``first_revenue`` (revenue of the first month);
 - :func:`build_event_days`: one row per ``customer_id`` and day with an event: ``events`` and
   ``next_day`` (the customer's next day with an event);
@@ -74,14 +74,22 @@ def build_order_days(orders: ir.Table) -> ir.Table:
                     revenue_to_date=d.revenue.sum().over(w))
 
 
-def build_customer_months(order_days: ir.Table) -> ir.Table:
-    """One row per customer and calendar month with an order, from :func:`build_order_days`."""
-    d = order_days.select("customer_id", "orders", "revenue", m=month_of(order_days.day))
-    g = d.group_by(["customer_id", "m"]).aggregate(orders=d.orders.sum().cast("int64"),
+def build_customer_periods(order_days: ir.Table, index: ir.IntegerValue) -> ir.Table:
+    """One row per customer and period with an order, ``index`` numbering the period of each
+    order day: ``p``, ``orders``, ``revenue``, ``prev_p`` / ``next_p``, ``first_p`` (the cohort
+    period) and ``first_revenue`` (its revenue).
+    """  # noqa: D205
+    d = order_days.select("customer_id", "orders", "revenue", p=index)
+    g = d.group_by(["customer_id", "p"]).aggregate(orders=d.orders.sum().cast("int64"),
                                                    revenue=d.revenue.sum())
-    w = ibis.window(group_by=g.customer_id, order_by=g.m)
-    return g.mutate(prev_m=g.m.lag().over(w), next_m=g.m.lead().over(w),
-                    first_m=g.m.first().over(w), first_revenue=g.revenue.first().over(w))
+    w = ibis.window(group_by=g.customer_id, order_by=g.p)
+    return g.mutate(prev_p=g.p.lag().over(w), next_p=g.p.lead().over(w),
+                    first_p=g.p.first().over(w), first_revenue=g.revenue.first().over(w))
+
+
+def build_customer_months(order_days: ir.Table) -> ir.Table:
+    """:func:`build_customer_periods` by calendar month, ``p`` = :func:`month_of` the day."""
+    return build_customer_periods(order_days, month_of(order_days.day))
 
 
 def build_event_days(events: ir.Table) -> ir.Table:
@@ -181,9 +189,9 @@ def orders_before(orders: ir.Table, day: dt.date) -> ir.Table:
     months = _stored(orders, "customer_months")
     if months is not None and day.day == 1:
         m = day.year * 12 + day.month - 1
-        months = months.filter(months.m < m)
+        months = months.filter(months.p < m)
         derived["customer_months"] = months.mutate(
-            next_m=ibis.ifelse(months.next_m < m, months.next_m, ibis.null("int64")))
+            next_p=ibis.ifelse(months.next_p < m, months.next_p, ibis.null("int64")))
     _remember(cut, derived)
     return cut
 
@@ -227,6 +235,24 @@ def _states(con: duckdb.DuckDBPyConnection, sources: list[str],
     return {source: (int(row[2 * i]), int(row[2 * i + 1])) for i, source in enumerate(sources)}
 
 
+def _fresh(con: duckdb.DuckDBPyConnection, present: set[str]) -> dict[str, bool]:
+    """Per source table present: whether its stored tables exist and match its counts."""
+    sources = [source for source in SOURCES if source in present]
+    if not sources:
+        return {}
+    marker: dict[str, tuple[int, int]] = {}
+    if MARKER in present:
+        marker = {r[0]: (r[1], r[2]) for r in con.execute(
+            f"SELECT source, rows, imports FROM {MARKER}").fetchall()}
+    state = _states(con, sources, "_imports" in present)
+    return {source: marker.get(source) == state[source]
+            and {_name(d) for d in _derived_of(source)} <= present for source in sources}
+
+
+def _derived_of(source: str) -> list[str]:
+    return [d for d, (src, _) in _BUILDS.items() if src == source]
+
+
 def use_stored(backend: Any, tables: dict[str, ir.Table], present: set[str]) -> None:
     """Let the functions above read the stored tables for ``tables["orders"]`` and ``["events"]``.
 
@@ -236,19 +262,9 @@ def use_stored(backend: Any, tables: dict[str, ir.Table], present: set[str]) -> 
     con = getattr(backend, "con", None)
     if MARKER not in present or not isinstance(con, duckdb.DuckDBPyConnection):
         return
-    names = {source: [d for d, (src, _) in _BUILDS.items() if src == source]
-             for source in SOURCES}
-    sources = [source for source in SOURCES
-               if source in present and source in tables
-               and {_name(d) for d in names[source]} <= present]
-    if not sources:
-        return
-    marker = {r[0]: (r[1], r[2]) for r in con.execute(
-        f"SELECT source, rows, imports FROM {MARKER}").fetchall()}
-    state = _states(con, sources, "_imports" in present)
-    for source in sources:
-        if marker.get(source) == state[source]:
-            _remember(tables[source], {d: backend.table(_name(d)) for d in names[source]})
+    for source, fresh in _fresh(con, present).items():
+        if fresh and source in tables:
+            _remember(tables[source], {d: backend.table(_name(d)) for d in _derived_of(source)})
 
 
 def refresh(backend: Any, sources: tuple[str, ...] = SOURCES) -> None:
@@ -310,28 +326,23 @@ def stale_sources(workspace: Workspace) -> tuple[str, ...]:
         return ()
     with workspace.connect(read_only=True) as con:
         present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        sources = [s for s in SOURCES if s in present]
-        if not sources:
-            return ()
-        marker: dict[str, tuple[int, int]] = {}
-        if MARKER in present:
-            marker = {r[0]: (r[1], r[2]) for r in con.execute(
-                f"SELECT source, rows, imports FROM {MARKER}").fetchall()}
-        state = _states(con, sources, "_imports" in present)
-        names = {s: {_name(d) for d, (src, _) in _BUILDS.items() if src == s} for s in sources}
-        return tuple(s for s in sources
-                     if marker.get(s) != state[s] or not names[s] <= present)
+        return tuple(source for source, fresh in _fresh(con, present).items() if not fresh)
 
 
-def refresh_if_stale(workspace: Workspace) -> tuple[str, ...]:
+def refresh_if_stale(workspace: Workspace,
+                     announce: Callable[[tuple[str, ...]], None] | None = None,
+                     ) -> tuple[str, ...]:
     """Rebuild the stored tables of the sources that changed since they were built.
 
-    Returns the sources rebuilt. Does nothing when everything is fresh, and nothing either when
-    another process holds the workspace open for writing (readers then compute on the fly).
+    Returns the sources rebuilt (``announce`` hears them first: it may take a while). Does
+    nothing when everything is fresh, and nothing either when another process holds the
+    workspace open for writing (readers then compute on the fly).
     """
     stale = stale_sources(workspace)
     if not stale:
         return ()
+    if announce is not None:
+        announce(stale)
     try:
         refresh_workspace(workspace, stale)
     except duckdb.IOException:  # locked by a writer elsewhere: not now

@@ -29,10 +29,6 @@ from loyalist.metrics.periods import (
 )
 
 
-def _known(orders: ir.Table) -> ir.Table:
-    return orders.filter(orders.customer_id.notnull())
-
-
 def orders_per_customer(orders: ir.Table, *, period: Period = "month") -> ir.Table:
     """Per period (``"day"``, ``"week"`` from Monday, ``"month"``): orders per buying customer.
 

@@ -47,6 +47,7 @@ class Changes:
         self.member_id, self.at = member_id, at
         self.taken: dict[int, int] = {}  # lot or debt read before -> points taken off it
         self.new_lots: dict[int, dict[str, Any]] = {}  # lots and debts of this write
+        self.lot_ids_unset: list[int] = []  # new lots whose entry has no lot_id yet
         self.uncovered: dict[int, tuple[EntryRow, int]] = {}  # new negative entries
         self.allocations: list[dict[str, Any]] = []
         self.items: list[dict[str, Any]] = []
@@ -56,11 +57,16 @@ class Changes:
         self.rule_earns: dict[str, int] = {}  # earns of this write per rule (badge counts)
 
     def entry(self, row: EntryRow, *, order_time: dt.datetime | None = None,
-              new_order: bool = False) -> None:
-        """Record an inserted entry (``order_time``: a clawback's order's time)."""
+              new_order: bool = False, lot_set: bool = False) -> None:
+        """Record an inserted entry (``order_time``: a clawback's order's time).
+
+        ``lot_set``: a lot inserted with its ``lot_id`` already (else it is set on flush).
+        """
         spend = row.amount_minor if row.amount_minor is not None else None
         earned, spend_delta = 0, 0
         if row.is_lot:
+            if not lot_set:
+                self.lot_ids_unset.append(row.id)
             self.new_lots[row.id] = {
                 "lot_id": row.id, "member_id": self.member_id, "debt": False,
                 "created_at": row.created_at, "available_at": row.available_at or row.created_at,
@@ -130,7 +136,7 @@ class Changes:
 
     def flush_rows(self, conn: sa.Connection) -> None:
         """Write the derived rows and allocations (one statement per table at most)."""
-        _SET_LOT.many(conn, [{"entry_id": i, "lot": i} for i in self.new_lots])
+        _SET_LOT.many(conn, [{"entry_id": i, "lot": i} for i in self.lot_ids_unset])
         _ALLOCATE.many(conn, self.allocations)
         _TAKE.many(conn, [{"b_lot": k, "b_taken": v} for k, v in self.taken.items()])
         _NEW_LOTS.many(conn, list(self.new_lots.values()) + self._debts())

@@ -47,7 +47,7 @@ from loyalist.loyalty.reconcile import Mismatch
 from loyalist.loyalty.state import Balance, MemberState
 from loyalist.loyalty.tables import members, metadata, requests, reward_stock
 from loyalist.loyalty.tiers import TierStatus, tier_status
-from loyalist.loyalty.txn import lock_member, write_transaction
+from loyalist.loyalty.txn import lock_member, serialised, write_transaction
 
 Action = Callable[[writes.Context], dict[str, Any]]
 _EARNS = frozenset({"earn", "order", "event"})  # only repay debts: read lots as sums
@@ -327,7 +327,7 @@ class Ledger:
 
     def _once(self, conn: sa.Connection, op: str, member_id: str, key: str, fingerprint: str,
               at: dt.datetime, action: Action,
-              reads: tuple[derived.LockReads | None, str | None]) -> tuple[dict[str, Any], bool]:
+              reads: tuple[derived.LockReads, str | None]) -> tuple[dict[str, Any], bool]:
         locked = derived.lock(conn, member_id, key, at, *reads)
         if locked.stored is not None:
             if locked.stored[0] != fingerprint:
@@ -337,12 +337,13 @@ class Ledger:
         program = self.program
         state = derived.open_state(conn, member_id, program, at, expired=op == "expire",
                                    sums=locked.sums)
-        tiers = derived.tier_view(conn, member_id, program, at, locked.summary) \
-            if program.tiers.levels else None
+        tiers = derived.tier_view(conn, member_id, program, at, locked.summary,
+                                  locked) if program.tiers.levels else None
         tier = tiers.status(at).tier if tiers is not None else None
         ctx = writes.Context(conn, program, key, at,
                              Member(member_id, locked.joined_at, locked.segment, tier), state,
-                             locked.summary, tiers, locked)
+                             locked.summary, tiers, locked,
+                             locked.last_entry + 1 if serialised(conn) else None)
         result: dict[str, Any] = {}
         try:
             result = action(ctx)
@@ -355,7 +356,7 @@ class Ledger:
         return response, False
 
     def _reads(self, op: str, reference: str | None,
-               ) -> tuple[derived.LockReads | None, str | None]:
+               ) -> tuple[derived.LockReads, str | None]:
         """What the lock reads besides the member (see :class:`~derived.LockReads`)."""
         program = self.program
         earn = op in _EARNS
@@ -364,7 +365,7 @@ class Ledger:
         if self._lock_reads[0] is not program:
             self._lock_reads = (program, {})
         found = self._lock_reads[1].get(kind)
-        if found is None and any(kind):
+        if found is None:
             found = self._lock_reads[1][kind] = derived.LockReads.of(
                 program, badges=kind[0], sums=kind[1], reference=kind[2])
         return found, reference if kind[2] else None

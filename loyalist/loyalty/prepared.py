@@ -34,6 +34,8 @@ from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BindParameter
 
 Processor = Callable[[Any], Any] | None
 _UNSET = object()
@@ -107,10 +109,34 @@ def _bind_processor(bind: Any, dialect: sa.Dialect) -> Processor:
     return proc
 
 
+def _inline_literals(stmt: Any, dialect: sa.Dialect) -> Any:
+    """``stmt`` with its constants (``kind = 'earn'``, ``remaining > 0``) written in the SQL.
+
+    Bound as parameters they cost a bind each and hide from the planner what it could use:
+    SQLite takes a partial index (``WHERE remaining > 0``) only for a query whose condition
+    states it, and folds constant expressions once instead of per row. The text of each
+    constant is the dialect's own literal rendering.
+    """
+
+    def replace(element: Any, **_kw: Any) -> Any:
+        if isinstance(element, BindParameter) and not element.required and \
+                element.callable is None and element.value is not None and \
+                not element.expanding and type(element.value) in _LITERAL_TYPES:
+            text = element.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+            return sa.literal_column(str(text), element.type)
+        return None
+
+    return visitors.replacement_traverse(stmt, {}, replace)
+
+
+_LITERAL_TYPES = (int, str, bool)
+
+
 class _Form:
     """One statement compiled for one dialect."""
 
     def __init__(self, stmt: Any, dialect: sa.Dialect, keys: Sequence[str] | None) -> None:
+        stmt = _inline_literals(stmt, dialect)
         compiled = stmt.compile(dialect=dialect, column_keys=list(keys) if keys else None)
         if compiled.escaped_bind_names:  # pragma: no cover - only plain names are used here
             raise ValueError(f"bind names need escaping: {compiled.escaped_bind_names}")

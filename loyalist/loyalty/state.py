@@ -51,7 +51,12 @@ class EntryRow:
     @property
     def is_lot(self) -> bool:
         """Earns and positive adjustments are lots."""
-        return self.kind == "earn" or (self.kind == "adjust" and self.points > 0)
+        return is_lot(self.kind, self.points)
+
+
+def is_lot(kind: str, points: int) -> bool:
+    """Whether an entry of ``kind`` and ``points`` is a lot (earns, positive adjustments)."""
+    return kind == "earn" or (kind == "adjust" and points > 0)
 
 
 @dataclass(frozen=True)

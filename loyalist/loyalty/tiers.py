@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -124,15 +124,18 @@ def window_parts(items: list[tuple[dt.datetime, int]], policy: TierPolicy, at: d
     second value is ``None`` when ``at`` is the only such time. Items added at ``at`` itself
     change the first value only.
     """
-    since = _held_since(items, policy, at)
+    since = held_since(policy, at, items)
     others = {since, *(t for t, _ in items if since < t < at)} - {at}
     value = _values(items, policy, base)
     return value(at), max((value(t) for t in others), default=None)
 
 
-def _held_since(items: list[tuple[dt.datetime, int]], policy: TierPolicy,
-                at: dt.datetime) -> dt.datetime:
-    """The first time whose window value still counts for the tier held at ``at``."""
+def held_since(policy: TierPolicy, at: dt.datetime,
+               items: Sequence[tuple[dt.datetime, int]] = ()) -> dt.datetime:
+    """The first time whose window value still counts for the tier held at ``at``.
+
+    ``items`` are needed only when a tier is never lost (it then counts from the first).
+    """
     if policy.downgrade == "immediate":
         return at
     if policy.downgrade == "grace":
@@ -160,7 +163,7 @@ def window_bounds(items: list[tuple[dt.datetime, int]], policy: TierPolicy, at: 
     >>> window_parts(items, policy, dt.datetime(2026, 3, 1))
     (500, 1200)
     """
-    since = _held_since(items, policy, at)
+    since = held_since(policy, at, items)
     if since >= at:  # no other time before ``at``: the exact answer costs as little
         return window_parts(items, policy, at, base)
     start, oldest = window_start(policy.window, at), window_start(policy.window, since)

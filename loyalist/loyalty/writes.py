@@ -20,7 +20,7 @@ from loyalist.loyalty.errors import InsufficientPointsError, NotEligibleError, O
 from loyalist.loyalty.prepared import Prepared
 from loyalist.loyalty.program_schema import Program, Reward
 from loyalist.loyalty.reads import load_state
-from loyalist.loyalty.state import Allocation, EntryRow, MemberState
+from loyalist.loyalty.state import Allocation, EntryRow, MemberState, is_lot
 from loyalist.loyalty.tables import badges, entries, reward_stock
 from loyalist.loyalty.tiers import Totals, badges_won, progress_of
 
@@ -28,6 +28,8 @@ _ENTRY_COLUMNS = ("kind", "points", "lot_id", "available_at", "expires_at", "ref
                   "reason", "rule_id", "amount_minor", "written_off")
 _INSERT_ENTRY = Prepared(entries.insert().returning(entries.c.id), (
     *_ENTRY_COLUMNS, "member_id", "idempotency_key", "created_at"))
+_INSERT_NUMBERED = Prepared(entries.insert(), (
+    "id", *_ENTRY_COLUMNS, "member_id", "idempotency_key", "created_at"))
 _INSERT_BADGE = badges.insert()
 _TAKE_STOCK = Prepared(reward_stock.update().where(
     reward_stock.c.reward_id == sa.bindparam("b_reward_id"), reward_stock.c.remaining > 0).values(
@@ -51,6 +53,7 @@ class Context:
     summary: Summary = field(default_factory=Summary)
     tiers: TierView | None = None
     locked: derived.Locked | None = None  # with what it read (see derived.LockReads)
+    next_id: int | None = None  # the id of the next entry, where the write numbers them
     entry_ids: list[int] = field(default_factory=list)
     changes: Changes = field(init=False)
 
@@ -59,16 +62,28 @@ class Context:
 
     def insert(self, suffix: str, *, order_time: dt.datetime | None = None,
                new_order: bool = False, **values: Any) -> int:
-        """Insert an entry keyed ``key`` (plus ``suffix``); return its id."""
+        """Insert an entry keyed ``key`` (plus ``suffix``); return its id.
+
+        Where the write numbers its entries (:attr:`next_id`), a lot's ``lot_id`` (its own id)
+        is in the insert; otherwise the database numbers it and the lot id is set later.
+        """
         row: dict[str, Any] = {c: values.get(c) for c in _ENTRY_COLUMNS}
         row.update(member_id=self.member.member_id, idempotency_key=self.key + suffix,
                    written_off=values.get("written_off", 0), created_at=self.at)
-        entry_id = int(_INSERT_ENTRY.all(self.conn, **row)[0][0])
+        if self.next_id is not None:
+            entry_id = row["id"] = self.next_id
+            self.next_id += 1
+            if is_lot(row["kind"], row["points"]):
+                row["lot_id"] = entry_id
+            _INSERT_NUMBERED.run(self.conn, **row)
+        else:
+            entry_id = int(_INSERT_ENTRY.all(self.conn, **row)[0][0])
         self.entry_ids.append(entry_id)
         self.changes.entry(EntryRow(
             entry_id, row["kind"], row["points"], self.at, row["available_at"],
             row["expires_at"], row["reference"], row["rule_id"], row["amount_minor"],
-            row["written_off"]), order_time=order_time, new_order=new_order)
+            row["written_off"]), order_time=order_time, new_order=new_order,
+            lot_set=self.next_id is not None)
         return entry_id
 
     def allocate(self, plan: list[Allocation], entry_id: int | None = None) -> None:

@@ -11,9 +11,10 @@ from loyalist.loyalty.errors import (
     NotEligibleError,
     OutOfStockError,
 )
+from loyalist.loyalty.ledger import Ledger
 from loyalist.loyalty.outbox import outbox
 from loyalist.loyalty.tables import allocations, entries
-from tests.loyalty.conftest import days
+from tests.loyalty.conftest import days, make_program
 
 
 def test_fifo_spend_takes_the_oldest_lot_first(ledger_for):
@@ -207,3 +208,24 @@ def test_statement_has_a_running_total(ledger_for):
     lines = ledger.statement("m")
     assert [(x.kind, x.points, x.running_total) for x in lines] == [
         ("earn", 30, 30), ("spend", -20, 10)]
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite_engine", "pg_engine"])
+def test_entries_carry_their_lot_ids_on_both_engines(engine_name, request):
+    """SQLite writes number their entries (a lot's id is in its insert); PostgreSQL's are
+    numbered by the database and the lot id set after: the same rows either way."""
+    ledger = Ledger(request.getfixturevalue(engine_name), make_program(earning=[
+        {"id": "buy", "kind": "order", "per": "currency_unit", "points": 1},
+        {"id": "bonus", "kind": "order", "per": "order", "points": 5}]))
+    ledger.ensure_schema()
+    first = ledger.earn_for_order("m", "o1", 40, key="o1", at=days(0))
+    ledger.earn_for_order("n", "o2", 10, key="o2", at=days(0))
+    ledger.adjust("m", 7, key="a1", reason="goodwill", at=days(1))
+    spend = ledger.spend("m", 20, key="s1", at=days(40))
+    with ledger.engine.connect() as conn:
+        rows = {r.id: (r.kind, r.points, r.lot_id) for r in conn.execute(
+            sa.select(entries.c.id, entries.c.kind, entries.c.points, entries.c.lot_id))}
+    assert len(first.entry_ids) == 2 and len(rows) == 6
+    assert all(lot == i for i, (kind, points, lot) in rows.items() if points > 0)
+    assert rows[spend.entry_ids[0]] == ("spend", -20, first.entry_ids[0])  # one lot: named
+    assert ledger.reconcile() == []

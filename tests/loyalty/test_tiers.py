@@ -1,13 +1,17 @@
-"""Tier windows: the one-pass bound a write uses agrees with the exact computation."""
+"""Tier windows: the bound and the sums a write uses agree with the exact computation."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
+import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loyalist.loyalty.derived import TierView
+from loyalist.loyalty.errors import InsufficientPointsError
+from loyalist.loyalty.ledger import Ledger
 from loyalist.loyalty.program import parse_program
 from loyalist.loyalty.tiers import tier_from_items, window_bounds, window_parts
 
@@ -48,3 +52,46 @@ def test_a_writes_tier_view_agrees_with_the_tier_of_all_items(items, tiers, at, 
     new = [(at, v) for v in added]
     assert view.status(at, new) == tier_from_items(list(items) + new, program, at)
     assert view.status(at) == tier_from_items(list(items), program, at)
+
+
+writes = st.lists(st.one_of(
+    st.tuples(st.just("order"), st.integers(0, 400_000)),
+    st.tuples(st.just("refund"), st.integers(0, 10), st.integers(1, 4)),
+    st.tuples(st.just("advance"), st.integers(0, 200)),
+    st.tuples(st.just("spend"), st.integers(1, 500))), max_size=25)
+
+
+@settings(max_examples=150, deadline=None)
+@given(writes, policies, st.sampled_from(["points_earned", "spend"]))
+def test_the_tier_a_write_answers_is_the_tier_of_all_its_entries(ops, tiers, basis):
+    """Every policy, through the ledger: a write reads its tier as sums with the lock (or the
+    items, when a tier is never lost) and answers the tier that all the entries give."""
+    program = parse_program({
+        "id": "t", "earning": [{"id": "buy", "kind": "order", "per": "currency_unit",
+                                "points": 1}],
+        "tiers": {**tiers, "basis": basis, "levels": [
+            {"id": "member", "threshold": 0}, {"id": "silver", "threshold": 1000},
+            {"id": "gold", "threshold": 5000}]}})
+    engine = sa.create_engine("sqlite://")
+    ledger = Ledger(engine, program)
+    ledger.ensure_schema()
+    at, orders = T0, []
+    for i, op in enumerate(ops):
+        if op[0] == "advance":
+            at += dt.timedelta(days=op[1])
+            continue
+        if op[0] == "order":
+            orders.append((f"o{i}", op[1]))
+            receipt = ledger.earn_for_order("m", f"o{i}", op[1] / 100, key=f"k{i}", at=at)
+        elif op[0] == "refund" and orders:
+            order_id, amount = orders[op[1] % len(orders)]
+            receipt = ledger.refund("m", order_id, refunded_amount=amount * op[2] // 400,
+                                    key=f"k{i}", at=at)
+        elif op[0] == "spend":
+            with contextlib.suppress(InsufficientPointsError):
+                ledger.spend("m", op[1], key=f"k{i}", at=at)
+            continue
+        else:
+            continue
+        assert receipt.tier == ledger.tier("m", at=at).tier, (op, at)
+    engine.dispose()

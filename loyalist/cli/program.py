@@ -1,4 +1,4 @@
-"""Loyalty program commands: validate and apply a program, look up a member, webhooks."""
+"""Loyalty program commands: validate, apply and replay orders into a program; members; webhooks."""
 
 from __future__ import annotations
 
@@ -11,15 +11,18 @@ from typing import Annotated
 import sqlalchemy as sa
 import typer
 
-from loyalist.cli.common import check_choice, settings_of
+from loyalist.cli.common import check_choice, progress_steps, settings_of
 from loyalist.cli.output import app, out, print_rows
+from loyalist.data.views import tables
 from loyalist.errors import InputError
 from loyalist.loyalty.applied import LedgerSource, apply_program, read_text
 from loyalist.loyalty.members import member_view, statement_page
+from loyalist.loyalty.orders import replay_orders
 from loyalist.loyalty.outbox import Dispatcher
 from loyalist.loyalty.program import load_program
 from loyalist.loyalty.webhooks import add_webhook, list_webhooks
 from loyalist.store.operational import connect_operational, default_url
+from loyalist.store.workspace import Workspace
 
 program_app = typer.Typer(help="The loyalty program definition.", no_args_is_help=True)
 webhooks_app = typer.Typer(help="Webhooks that receive loyalty events.", no_args_is_help=True)
@@ -47,6 +50,24 @@ def apply(ctx: typer.Context, file: Path) -> None:
     """Validate a program file and make it the program in force."""
     program, version = apply_program(_engine(ctx), read_text(file))
     out.print(f"program {program.id} applied (version {version})", highlight=False)
+
+
+@program_app.command("replay")
+def replay(ctx: typer.Context, batch: Annotated[int, typer.Option(
+        help="Orders written per transaction.")] = 250) -> None:
+    """Replay the workspace's orders into the program in force (again: only new ones write)."""
+    settings = settings_of(ctx)
+    ledger = LedgerSource(_engine(ctx), settings.program_file).ledger()
+    with Workspace(settings.workspace).ibis() as backend:
+        orders = tables(backend)["orders"].select(
+            "customer_id", "order_id", "ordered_at", "amount").to_pandas()
+    with progress_steps(settings, True) as step:
+        step(f"replaying {len(orders):,} orders")
+        counts = replay_orders(ledger, orders, batch=batch, on_progress=lambda done: step(
+            f"replaying orders: {done:,} of {len(orders):,}"))
+    out.print(f"replayed {counts['orders']:,} orders into program {ledger.program.id} "
+              f"({counts['skipped']:,} guest orders skipped): {counts['points']:,} points "
+              "earned by this run", highlight=False)
 
 
 @app.command("member")

@@ -29,7 +29,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -47,7 +49,7 @@ from loyalist.loyalty.reconcile import Mismatch
 from loyalist.loyalty.state import Balance, MemberState
 from loyalist.loyalty.tables import members, metadata, requests, reward_stock
 from loyalist.loyalty.tiers import TierStatus, tier_status
-from loyalist.loyalty.txn import lock_member, serialised, write_transaction
+from loyalist.loyalty.txn import lock_member, savepoint, serialised, write_transaction
 
 Action = Callable[[writes.Context], dict[str, Any]]
 _EARNS = frozenset({"earn", "order", "event"})  # only repay debts: read lots as sums
@@ -120,6 +122,7 @@ class Ledger:
     def __init__(self, engine: sa.Engine, program: Program) -> None:
         self.engine = engine
         self.program = program
+        self._batch = threading.local()  # the open batch's connection, per thread
         self._lock_reads: tuple[Program, dict[tuple[bool, ...], derived.LockReads]] = (
             program, {})
 
@@ -255,6 +258,42 @@ class Ledger:
 
         return self._write("expire", member_id, key, at, action)
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Commit the writes made inside (in this thread) together, in one transaction.
+
+        For replays and imports: each write keeps its key, its checks, its entries, events and
+        receipt, but they share one lock and one commit, several times cheaper than a
+        transaction each. A write that fails is undone alone (a savepoint) and raises as
+        usual; if the block raises, nothing of it is committed, and running it again with the
+        same keys is safe. Receipts count once the block has exited normally. Other writers
+        wait while a batch runs (SQLite: every writer; PostgreSQL: writers of its members),
+        so keep batches to a few hundred writes. A batch inside a batch joins it.
+
+        Examples
+        --------
+        >>> from loyalist.loyalty.program import parse_program
+        >>> program = parse_program({"id": "p", "earning": [
+        ...     {"id": "buy", "kind": "order", "per": "currency_unit", "points": 1}]})
+        >>> ledger = Ledger(sa.create_engine("sqlite://"), program)
+        >>> ledger.ensure_schema()
+        >>> with ledger.batch():
+        ...     for n in range(3):
+        ...         _ = ledger.earn_for_order("m1", f"o{n}", 10, key=f"o{n}",
+        ...                                   at=dt.datetime(2025, 1, 1))
+        >>> ledger.balance("m1", at=dt.datetime(2025, 3, 1)).total
+        30
+        """
+        if getattr(self._batch, "conn", None) is not None:
+            yield
+            return
+        with write_transaction(self.engine) as conn:
+            self._batch.conn = conn
+            try:
+                yield
+            finally:
+                self._batch.conn = None
+
     # -- reads ---------------------------------------------------------------------------------
 
     def state(self, member_id: str) -> MemberState:
@@ -313,9 +352,11 @@ class Ledger:
         ).encode()).hexdigest()
         when = _when(at)
         reads = self._reads(op, params.get("order_id" if op == "order" else "reference"))
+        batch: sa.Connection | None = getattr(self._batch, "conn", None)
         for attempt in range(3):
             try:
-                with write_transaction(self.engine) as conn:
+                with write_transaction(self.engine) if batch is None else \
+                        _joined(batch) as conn:
                     response, replayed = self._once(conn, op, member_id, key, fingerprint, when,
                                                     action, reads)
                 return _receipt(response, replayed)
@@ -383,6 +424,13 @@ class Ledger:
                 "available": after.available, "pending": after.pending, "tier": tier,
                 "written_off": result.get("written_off", 0),
                 "reward_id": result.get("reward_id"), "badges": won}
+
+
+@contextmanager
+def _joined(conn: sa.Connection) -> Iterator[sa.Connection]:
+    """One write inside a batch's transaction (undone alone on error)."""
+    with savepoint(conn):
+        yield conn
 
 
 def _receipt(response: dict[str, Any], replayed: bool) -> Receipt:

@@ -59,6 +59,20 @@ def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
             lock.release()
 
 
+@contextmanager
+def savepoint(conn: sa.Connection) -> Iterator[None]:
+    """A part of ``conn``'s transaction undone alone on error (one write of a batch)."""
+    cur = cursor(conn)
+    cur.execute("SAVEPOINT loyalist_write")
+    try:
+        yield
+    except BaseException:
+        cur.execute("ROLLBACK TO SAVEPOINT loyalist_write")
+        cur.execute("RELEASE SAVEPOINT loyalist_write")
+        raise
+    cur.execute("RELEASE SAVEPOINT loyalist_write")
+
+
 def serialised(conn: sa.Connection) -> bool:
     """Whether ``conn``'s write transaction excludes every other writer (SQLite).
 

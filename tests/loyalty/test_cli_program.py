@@ -104,3 +104,26 @@ def test_member_shows_balance_tier_and_statement(tmp_path):
     assert [x["points"] for x in data["statement"]] == [1200, -200]
     missing = runner.invoke(app, ["-w", str(ws), "member", "nobody"])
     assert missing.exit_code == 2 and "no member" in missing.stderr
+
+
+def test_replay_writes_the_workspace_orders_into_the_program_once(tmp_path):
+    ws = tmp_path / "ws"
+    orders = tmp_path / "orders.csv"
+    orders.write_text("order_id,customer_id,ordered_at,amount\n"
+                      "1,C1,2025-01-05 10:00:00,120.50\n2,,2025-01-06 11:00:00,30\n"
+                      "3,C1,2025-02-01 09:00:00,80\n4,C2,2025-02-02 12:00:00,45.99\n")
+    assert runner.invoke(app, ["-w", str(ws), "import", "orders", str(orders)]).exit_code == 0
+    assert runner.invoke(app, ["-w", str(ws), "program", "replay"]).exit_code == 2  # no program
+    runner.invoke(app, ["-w", str(ws), "program", "apply", str(EXAMPLE)])
+    first = runner.invoke(app, ["-w", str(ws), "program", "replay", "--batch", "2"])
+    assert first.exit_code == 0, first.output
+    program = current_program(connect_operational(default_url(ws)))
+    from loyalist.loyalty.ledger import Ledger
+
+    ledger = Ledger(connect_operational(default_url(ws)), program)
+    earned = sum(r.points for r in ledger.statement("C1") + ledger.statement("C2"))
+    assert "replayed 3 orders" in first.stdout and "1 guest" in first.stdout
+    assert f"{earned:,} points earned" in first.stdout and earned > 0
+    again = runner.invoke(app, ["-w", str(ws), "program", "replay"])
+    assert again.exit_code == 0 and "0 points earned" in again.stdout
+    assert [x.reference for x in ledger.statement("C1")] == ["1", "3"]

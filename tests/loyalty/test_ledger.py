@@ -11,7 +11,7 @@ from loyalist.loyalty.errors import (
     NotEligibleError,
     OutOfStockError,
 )
-from loyalist.loyalty.ledger import Ledger
+from loyalist.loyalty.ledger import Ledger, Receipt
 from loyalist.loyalty.outbox import outbox
 from loyalist.loyalty.tables import allocations, entries
 from tests.loyalty.conftest import days, make_program
@@ -228,4 +228,37 @@ def test_entries_carry_their_lot_ids_on_both_engines(engine_name, request):
     assert len(first.entry_ids) == 2 and len(rows) == 6
     assert all(lot == i for i, (kind, points, lot) in rows.items() if points > 0)
     assert rows[spend.entry_ids[0]] == ("spend", -20, first.entry_ids[0])  # one lot: named
+    assert ledger.reconcile() == []
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite_engine", "pg_engine"])
+def test_a_batch_commits_its_writes_together_or_not_at_all(engine_name, request):
+    ledger = Ledger(request.getfixturevalue(engine_name), make_program(
+        rewards=[{"id": "mug", "kind": "free_item", "cost": 50}]))
+    ledger.ensure_schema()
+
+    def writes() -> list[Receipt]:
+        out = [ledger.earn("m", 60, key="e1", at=days(0)),
+                             ledger.earn_for_order("n", "o1", 30, key="o1", at=days(0))]
+        out.append(ledger.redeem("m", "mug", key="r1", at=days(1)))
+        with pytest.raises(InsufficientPointsError):  # refused: recorded, the batch goes on
+            ledger.redeem("m", "mug", key="r2", at=days(1))
+        out.append(ledger.earn("m", 60, key="e1", at=days(0)))  # a replay inside the batch
+        return out
+
+    with pytest.raises(RuntimeError), ledger.batch():
+        writes()
+        raise RuntimeError("the caller fails before the batch ends")
+    with ledger.engine.connect() as conn:  # nothing of it was committed
+        assert conn.execute(sa.select(sa.func.count()).select_from(entries)).scalar() == 0
+    with ledger.batch():
+        receipts = writes()
+    assert [r.replayed for r in receipts] == [False, False, False, True]
+    assert receipts[3] == receipts[0]
+    assert ledger.balance("m", at=days(2)).available == 10
+    assert ledger.balance("n", at=days(2)).total == 30
+    with pytest.raises(InsufficientPointsError):  # the refusal was stored with the batch
+        ledger.redeem("m", "mug", key="r2", at=days(1))
+    again = ledger.earn_for_order("n", "o1", 30, key="o1", at=days(0))
+    assert again.replayed and again == receipts[1]
     assert ledger.reconcile() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 
@@ -118,3 +119,47 @@ def test_books_always_balance(ops, policy, expiry):
         _check(ledger, at, policy)
     _check(ledger, at + dt.timedelta(days=400), policy)
     engine.dispose()
+
+
+def _rows(ledger: Ledger) -> list[tuple[Any, ...]]:
+    with ledger.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.select(entries).order_by(entries.c.id))]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ops=st.lists(OPS, max_size=30), cuts=st.lists(st.integers(1, 8), max_size=8))
+def test_a_batch_writes_what_the_same_writes_write_one_by_one(ops, cuts):
+    """Batched (in chunks ``cuts`` long) or not, the same receipts, refusals and entries."""
+    runs = []
+    for batched in (False, True):
+        engine = sa.create_engine("sqlite://")
+        ledger = Ledger(engine, make_program(
+            clawback="allow_negative", expiry={"mode": "per_lot", "days": 90}, pending_days=14,
+            tiers={"levels": [{"id": "silver", "threshold": 100}], "downgrade": "grace",
+                   "window": "rolling_12_months", "grace_days": 30},
+            badges=[{"id": "shopper", "metric": "orders", "at_least": 2}]))
+        ledger.ensure_schema()
+        at, orders, answers, keys = T0, [], [], []
+        chunks, start = [], 0
+        for n in [*cuts, len(ops)]:
+            chunks.append(ops[start:start + n])
+            start += n
+        for chunk in chunks:
+            with ledger.batch() if batched else contextlib.nullcontext():
+                for op in chunk:
+                    if op[0] == "advance":
+                        at += dt.timedelta(days=op[1])
+                        continue
+                    if op[0] == "retry":
+                        if keys:
+                            first_op, key, known = keys[op[1] % len(keys)]
+                            answers.append(_call(ledger, first_op, key, at, list(known)))
+                        continue
+                    key = f"k{len(answers)}"
+                    keys.append((op, key, list(orders)))
+                    answers.append(_call(ledger, op, key, at, orders))
+        runs.append(([(a, a.replayed) if isinstance(a, Receipt) else a for a in answers],
+                     _rows(ledger), ledger.reconcile()))
+        engine.dispose()
+    assert runs[0] == runs[1]
+    assert runs[1][2] == []

@@ -1,11 +1,13 @@
 """What a write reads instead of the member's history.
 
 That is: the locked member with its running totals, the lots with points left, the tier items
-in the window, one order's entries. Each read costs one indexed statement whose size depends on
-the member's *open* lots, the tier window or one order, never on the whole history. The rows
-read are derived from entries and kept in the same transaction (see
-:mod:`loyalist.loyalty.changes`); :mod:`loyalist.loyalty.reconcile` recomputes them from
-entries. Hot statements are compiled once (:mod:`loyalist.loyalty.prepared`).
+in the window, one order's entries. An earn reads them in one statement, with the lock: the
+lots and the tier items summed by the database (the items themselves only when a tier status
+needs them). Each read is indexed and its size depends on the member's *open* lots, the tier
+window or one order, never on the whole history. The rows read are derived from entries and
+kept in the same transaction (see :mod:`loyalist.loyalty.changes`);
+:mod:`loyalist.loyalty.reconcile` recomputes them from entries. Hot statements are compiled
+once (:mod:`loyalist.loyalty.prepared`).
 """
 
 from __future__ import annotations

@@ -49,7 +49,13 @@ from loyalist.loyalty.reconcile import Mismatch
 from loyalist.loyalty.state import Balance, MemberState
 from loyalist.loyalty.tables import members, metadata, requests, reward_stock
 from loyalist.loyalty.tiers import TierStatus, tier_status
-from loyalist.loyalty.txn import lock_member, savepoint, serialised, write_transaction
+from loyalist.loyalty.txn import (
+    lock_member,
+    roomy,
+    savepoint,
+    serialised,
+    write_transaction,
+)
 
 Action = Callable[[writes.Context], dict[str, Any]]
 _EARNS = frozenset({"earn", "order", "event"})  # only repay debts: read lots as sums
@@ -288,6 +294,7 @@ class Ledger:
             yield
             return
         with write_transaction(self.engine) as conn:
+            roomy(conn)
             self._batch.conn = conn
             try:
                 yield

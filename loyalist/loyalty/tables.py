@@ -1,7 +1,8 @@
 """Operational-store tables of the points ledger.
 
 ``loyalty_entries`` is append-only: rows are inserted, never updated or deleted (the one
-exception is an earn's ``lot_id``, set to its own id in the transaction that inserts it).
+exception: on PostgreSQL an earn's ``lot_id`` is set to its own id in the transaction that
+inserts it; SQLite writes, alone while they write, number their entries and insert it).
 Balances are derived from entries and allocations at read time.
 
 Writes do not re-read a member's history: they read *derived* rows kept in the same transaction

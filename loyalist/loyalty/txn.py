@@ -59,6 +59,27 @@ def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
             lock.release()
 
 
+_BATCH_CACHE = 32768  # KiB of page cache for a connection that runs batches (default: 2,000)
+
+
+def roomy(conn: sa.Connection) -> None:
+    """Give ``conn`` a bigger page cache if it is SQLite's (a batch is a long transaction).
+
+    A transaction's changed pages stay in the cache until it commits; once they fill SQLite's
+    default 2 MB, it writes them to the WAL early and reads them back (a batch of 100 writes
+    changes several MB). The connection keeps the size (pages are cached as they are read):
+    the next batch finds its pages still there.
+    """
+    if conn.dialect.name != "sqlite":
+        return
+    cur = cursor(conn)
+    size = int(cur.execute("PRAGMA cache_size").fetchone()[0])
+    if size > 0:  # in pages, not KiB
+        size = -size * int(cur.execute("PRAGMA page_size").fetchone()[0]) // 1024
+    if -size < _BATCH_CACHE:
+        cur.execute(f"PRAGMA cache_size=-{_BATCH_CACHE}")
+
+
 @contextmanager
 def savepoint(conn: sa.Connection) -> Iterator[None]:
     """A part of ``conn``'s transaction undone alone on error (one write of a batch)."""

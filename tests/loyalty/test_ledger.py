@@ -14,6 +14,7 @@ from loyalist.loyalty.errors import (
 from loyalist.loyalty.ledger import Ledger, Receipt
 from loyalist.loyalty.outbox import outbox
 from loyalist.loyalty.tables import allocations, entries
+from loyalist.loyalty.txn import roomy
 from tests.loyalty.conftest import days, make_program
 
 
@@ -262,3 +263,14 @@ def test_a_batch_commits_its_writes_together_or_not_at_all(engine_name, request)
     again = ledger.earn_for_order("n", "o1", 30, key="o1", at=days(0))
     assert again.replayed and again == receipts[1]
     assert ledger.reconcile() == []
+
+
+def test_a_batch_gives_its_sqlite_connection_a_bigger_page_cache(sqlite_engine):
+    with sqlite_engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw.execute("PRAGMA cache_size").fetchone()[0] == -2000  # SQLite's default
+        roomy(conn)
+        assert raw.execute("PRAGMA cache_size").fetchone()[0] == -32768
+        raw.execute("PRAGMA cache_size=20000")  # pages: 80 MB, more than a batch asks for
+        roomy(conn)
+        assert raw.execute("PRAGMA cache_size").fetchone()[0] == 20000

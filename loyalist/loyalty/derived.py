@@ -84,7 +84,6 @@ _ITEMS = Prepared(sa.select(tier_items.c.at, sa.func.sum(tier_items.c.value)).wh
 _ALL = 2 ** 62  # every entry id
 # What :func:`~loyalist.loyalty.tiers.window_bounds` computes, summed by the database: all the
 # items read, those in the window at ``at``, the positive ones a held tier may still count.
-_T = sa.bindparam
 
 
 def _tier_sum(*when: Any) -> Any:
@@ -94,12 +93,12 @@ def _tier_sum(*when: Any) -> Any:
 
 _TIER_SUMS_SQL = sa.select(
     _tier_sum(),
-    _tier_sum(tier_items.c.at <= _P("at"), tier_items.c.at >= _T("t_start", type_=sa.DateTime)),
+    _tier_sum(tier_items.c.at <= _P("at"), tier_items.c.at >= _P("t_start", type_=sa.DateTime)),
     _tier_sum(tier_items.c.value > 0, tier_items.c.at < _P("at"),
-              tier_items.c.at >= _T("t_oldest", type_=sa.DateTime)),
+              tier_items.c.at >= _P("t_oldest", type_=sa.DateTime)),
 ).where(tier_items.c.member_id == _P("member_id"),
-        tier_items.c.basis == _T("t_basis", type_=sa.String),
-        tier_items.c.at >= _T("t_since", type_=sa.DateTime))
+        tier_items.c.basis == _P("t_basis", type_=sa.String),
+        tier_items.c.at >= _P("t_since", type_=sa.DateTime))
 _ENTRY_COLUMNS = (entries.c.id, entries.c.kind, entries.c.points, entries.c.created_at,
                   entries.c.available_at, entries.c.expires_at, entries.c.reference,
                   entries.c.rule_id, entries.c.amount_minor, entries.c.written_off)
@@ -142,8 +141,8 @@ class LockReads:
     def of(cls, program: Program, *, badges: bool, sums: bool, reference: bool) -> LockReads:
         """The reads of ``program``'s badges (if ``badges``), ``sums`` and ``reference``.
 
-        Tiers with levels are read as sums (see :func:`tier_sums_of`), unless a tier is never
-        lost: then a write reads the items themselves.
+        Tiers with levels are read as sums (see :meth:`TierView.of_sums`), unless a tier is
+        never lost: then a write reads the items themselves.
         """
         events = {b.event for b in program.badges if b.metric == "events"} if badges else set()
         policy = program.tiers
@@ -315,10 +314,7 @@ class TierView:
         policy = program.tiers
         since, lifetime = needed_from(policy, at)
         read, in_window, positive = sums
-        base = None
-        if lifetime:
-            base = (summary.earned if policy.basis == "points_earned"
-                    else summary.spend_minor) - read
+        base = _basis_total(policy, summary) - read if lifetime else None
         # read later, after this write's own items are flushed: only those the lock saw
         view = cls(program, None, since or _EVER, base, lambda: _read_items(
             conn, member_id, policy.basis, since or _EVER, upto))
@@ -360,6 +356,11 @@ class TierView:
         return tier_from_items(items, self.program, at, base)
 
 
+def _basis_total(policy: TierPolicy, summary: Summary) -> int:
+    """The member's lifetime total of what tiers count (points earned or spend)."""
+    return summary.earned if policy.basis == "points_earned" else summary.spend_minor
+
+
 def _read_items(conn: sa.Connection, member_id: str, basis: str, since: dt.datetime,
                 upto: int = _ALL) -> list[tuple[dt.datetime, int]]:
     return [(t, int(v)) for t, v in _ITEMS.all(conn, member_id=member_id, basis=basis,
@@ -379,10 +380,7 @@ def tier_view(conn: sa.Connection, member_id: str, program: Program, at: dt.date
     since, lifetime = needed_from(policy, at)
     since = since or _EVER
     items = _read_items(conn, member_id, policy.basis, since)
-    base = None
-    if lifetime:
-        total = summary.earned if policy.basis == "points_earned" else summary.spend_minor
-        base = total - sum(v for _, v in items)
+    base = _basis_total(policy, summary) - sum(v for _, v in items) if lifetime else None
     return TierView(program, items, since, base)
 
 

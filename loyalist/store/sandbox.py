@@ -95,7 +95,7 @@ def _locked_backend_class() -> Any:
     class LockedBackend(ibis_duckdb.Backend):  # type: ignore[misc]
         def _post_connect(self, extensions: Any = None) -> None:
             # lock_down() already set what ibis sets here; the configuration is locked now
-            self._record_batch_readers_consumed = {}
+            self._record_batch_readers_consumed: dict[Any, Any] = {}
 
     return LockedBackend
 
